@@ -1,0 +1,27 @@
+# Makefile for the dataproduct extension (PGXS)
+
+EXTENSION = dataproduct
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = dataproduct
+OBJS = \
+	src/catalog.o \
+	src/compat.o \
+	src/contract.o \
+	src/dataproduct.o \
+	src/domain.o \
+	src/publish.o \
+	src/semver.o
+PGFILEDESC = "dataproduct - semantically versioned data products"
+
+DATA = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = setup semver domain publish compat plans security
+REGRESS_OPTS = --load-extension=plpgsql
+
+TAP_TESTS = 1
+PROVE_TESTS = $(wildcard test/t/*.pl)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

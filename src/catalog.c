@@ -1,0 +1,469 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		  Reading and writing the extension's catalog tables
+ *
+ * The catalog (dataproduct.domain, product, major_version, release,
+ * release_output, release_column) belongs to the role that owns the
+ * extension and is not writable by anyone else.  The SQL-callable functions
+ * run with the caller's privileges, check them like core commands do, and
+ * then use the functions here, which switch to the catalog owner for the
+ * duration of each catalog statement, the way REFRESH MATERIALIZED VIEW
+ * switches to the view's owner.  Statements run through SPI between
+ * dp_catalog_connect() and dp_catalog_finish(), with every user-supplied
+ * value passed as a parameter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dataproduct.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
+				   Datum *values, const char *nulls, bool read_only);
+static int	run_catalog(const char *sql, int nargs, Oid *argtypes,
+						Datum *values, const char *nulls, bool read_only);
+static char *result_text(int row, int col);
+static Datum result_datum(int row, int col);
+static Datum text_or_null(const char *str, char *null);
+static Datum name_datum(const char *str);
+
+/*
+ * The role that owns the extension's schema, and so its catalog tables:
+ * the role that ran CREATE EXTENSION.
+ */
+Oid
+dp_catalog_owner(void)
+{
+	Oid			nspoid = get_namespace_oid(DP_SCHEMA_NAME, false);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", nspoid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+void
+dp_catalog_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+void
+dp_catalog_finish(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/*
+ * Run one statement through SPI as "role".  The previous user and security
+ * context come back on error too: transaction abort restores them.
+ */
+static int
+run_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values,
+	   const char *nulls, bool read_only)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			ret;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(role, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+								read_only, 0);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	return ret;
+}
+
+static int
+run_catalog(const char *sql, int nargs, Oid *argtypes, Datum *values,
+			const char *nulls, bool read_only)
+{
+	return run_as(dp_catalog_owner(), sql, nargs, argtypes, values, nulls,
+				  read_only);
+}
+
+/*
+ * Run a DDL statement as "role", so that the objects it creates belong to
+ * that role and every lookup it makes is checked against its privileges.
+ */
+void
+dp_execute_as(Oid role, const char *sql)
+{
+	run_as(role, sql, 0, NULL, NULL, NULL, false);
+}
+
+static char *
+result_text(int row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+/* A column that is NOT NULL in the catalog, as a Datum */
+static Datum
+result_datum(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
+								  SPI_tuptable->tupdesc, col, &isnull);
+
+	Assert(!isnull);
+	return d;
+}
+
+static Datum
+text_or_null(const char *str, char *null)
+{
+	*null = str ? ' ' : 'n';
+	return str ? CStringGetTextDatum(str) : (Datum) 0;
+}
+
+static Datum
+name_datum(const char *str)
+{
+	return DirectFunctionCall1(namein, CStringGetDatum(str));
+}
+
+/*
+ * Look a product up, with the owner of its domain.  With "lock", the row is
+ * locked FOR UPDATE so that releases of one product are serialized.
+ */
+DpProduct *
+dp_get_product(const char *name, bool lock)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	DpProduct  *product;
+
+	run_catalog(lock ?
+				"SELECT p.name, p.domain, d.owner::pg_catalog.oid"
+				" FROM dataproduct.product p"
+				" JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain"
+				" WHERE p.name OPERATOR(pg_catalog.=) $1 FOR UPDATE OF p" :
+				"SELECT p.name, p.domain, d.owner::pg_catalog.oid"
+				" FROM dataproduct.product p"
+				" JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain"
+				" WHERE p.name OPERATOR(pg_catalog.=) $1",
+				1, argtypes, values, NULL, !lock);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("data product \"%s\" does not exist", name),
+				 errhint("Create it with dataproduct.create_product().")));
+
+	product = palloc(sizeof(DpProduct));
+	product->name = result_text(0, 1);
+	product->domain = result_text(0, 2);
+	product->owner = DatumGetObjectId(result_datum(0, 3));
+	return product;
+}
+
+/*
+ * The releases of a product in version order; all of them, or those of one
+ * major version when "major" is zero or more.
+ */
+List *
+dp_get_releases(const char *product, int32 major)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
+	List	   *releases = NIL;
+
+	run_catalog("SELECT release_id, major, minor, patch"
+				" FROM dataproduct.release"
+				" WHERE product OPERATOR(pg_catalog.=) $1"
+				" AND ($2 OPERATOR(pg_catalog.<) 0 OR major OPERATOR(pg_catalog.=) $2)"
+				" ORDER BY major, minor, patch",
+				2, argtypes, values, NULL, true);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		DpRelease  *r = palloc(sizeof(DpRelease));
+
+		r->id = DatumGetInt64(result_datum(i, 1));
+		r->version.major = DatumGetInt32(result_datum(i, 2));
+		r->version.minor = DatumGetInt32(result_datum(i, 3));
+		r->version.patch = DatumGetInt32(result_datum(i, 4));
+		releases = lappend(releases, r);
+	}
+	return releases;
+}
+
+/*
+ * One release of a product, or an error naming the missing version.
+ */
+DpRelease *
+dp_find_release(const char *product, DpVersion version)
+{
+	ListCell   *lc;
+
+	foreach(lc, dp_get_releases(product, version.major))
+	{
+		DpRelease  *r = lfirst(lc);
+
+		if (dp_version_cmp(r->version, version) == 0)
+			return r;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("version %s of data product \"%s\" does not exist",
+					dp_version_string(version), product),
+			 errhint("The published versions are listed in dataproduct.versions.")));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * The contract of a published release: its outputs in name order, each with
+ * its columns in position order.
+ */
+List *
+dp_release_contract(int64 release_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(release_id)};
+	List	   *outputs = NIL;
+	ListCell   *lc;
+	uint64		row = 0;
+
+	run_catalog("SELECT name, source, source_kind, definition, description"
+				" FROM dataproduct.release_output"
+				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
+				1, argtypes, values, NULL, true);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		DpOutput   *o = palloc0(sizeof(DpOutput));
+
+		o->name = result_text(i, 1);
+		o->source = result_text(i, 2);
+		o->source_kind = result_text(i, 3);
+		o->definition = result_text(i, 4);
+		o->description = result_text(i, 5);
+		outputs = lappend(outputs, o);
+	}
+
+	run_catalog("SELECT output, name, type, not_null, description"
+				" FROM dataproduct.release_column"
+				" WHERE release_id OPERATOR(pg_catalog.=) $1"
+				" ORDER BY output, position",
+				1, argtypes, values, NULL, true);
+	foreach(lc, outputs)
+	{
+		DpOutput   *o = lfirst(lc);
+
+		for (; row < SPI_processed && strcmp(result_text(row, 1), o->name) == 0; row++)
+		{
+			DpColumn   *c = palloc(sizeof(DpColumn));
+
+			c->name = result_text(row, 2);
+			c->type = result_text(row, 3);
+			c->not_null = DatumGetBool(result_datum(row, 4));
+			c->description = result_text(row, 5);
+			o->columns = lappend(o->columns, c);
+		}
+	}
+	return outputs;
+}
+
+/*
+ * The owner of a domain.  If there is no such domain, InvalidOid when
+ * "missing_ok", else an error.
+ */
+Oid
+dp_get_domain_owner(const char *name, bool missing_ok)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+
+	run_catalog("SELECT owner::pg_catalog.oid FROM dataproduct.domain"
+				" WHERE name OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+				1, argtypes, values, NULL, false);
+	if (SPI_processed == 0 && missing_ok)
+		return InvalidOid;
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("domain \"%s\" does not exist", name),
+				 errhint("Create it with dataproduct.create_domain().")));
+	return DatumGetObjectId(result_datum(0, 1));
+}
+
+bool
+dp_product_exists(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+
+	run_catalog("SELECT 1 FROM dataproduct.product"
+				" WHERE name OPERATOR(pg_catalog.=) $1",
+				1, argtypes, values, NULL, true);
+	return SPI_processed > 0;
+}
+
+bool
+dp_major_exists(const char *product, int32 major)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
+
+	run_catalog("SELECT 1 FROM dataproduct.major_version"
+				" WHERE product OPERATOR(pg_catalog.=) $1"
+				" AND major OPERATOR(pg_catalog.=) $2",
+				2, argtypes, values, NULL, true);
+	return SPI_processed > 0;
+}
+
+/*
+ * Is this namespace the schema of some product's major version?
+ */
+bool
+dp_is_version_schema(Oid nspid)
+{
+	Oid			argtypes[1] = {NAMEOID};
+	Datum		values[1];
+	char	   *nspname = get_namespace_name(nspid);
+
+	if (nspname == NULL)
+		return false;
+	values[0] = name_datum(nspname);
+	run_catalog("SELECT 1 FROM dataproduct.major_version"
+				" WHERE schema_name OPERATOR(pg_catalog.=) $1",
+				1, argtypes, values, NULL, true);
+	return SPI_processed > 0;
+}
+
+void
+dp_insert_domain(const char *name, Oid owner, const char *description)
+{
+	Oid			argtypes[4] = {TEXTOID, OIDOID, TEXTOID, NAMEOID};
+	Datum		values[4];
+	char		nulls[4] = "   ";
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = ObjectIdGetDatum(owner);
+	values[2] = text_or_null(description, &nulls[2]);
+	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
+	run_catalog("INSERT INTO dataproduct.domain (name, owner, description, created_by)"
+				" VALUES ($1, $2::pg_catalog.regrole, $3, $4)",
+				4, argtypes, values, nulls, false);
+}
+
+void
+dp_insert_product(const char *name, const char *domain,
+				  const char *description)
+{
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[4];
+	char		nulls[4] = "   ";
+
+	values[0] = CStringGetTextDatum(name);
+	values[1] = CStringGetTextDatum(domain);
+	values[2] = text_or_null(description, &nulls[2]);
+	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
+	run_catalog("INSERT INTO dataproduct.product (name, domain, description, created_by)"
+				" VALUES ($1, $2, $3, $4)",
+				4, argtypes, values, nulls, false);
+}
+
+void
+dp_insert_major(const char *product, int32 major, const char *schema)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, NAMEOID};
+	Datum		values[3];
+
+	values[0] = CStringGetTextDatum(product);
+	values[1] = Int32GetDatum(major);
+	values[2] = name_datum(schema);
+	run_catalog("INSERT INTO dataproduct.major_version (product, major, schema_name)"
+				" VALUES ($1, $2, $3)",
+				3, argtypes, values, NULL, false);
+}
+
+int64
+dp_insert_release(const char *product, DpVersion version, const char *notes)
+{
+	Oid			argtypes[6] = {TEXTOID, INT4OID, INT4OID, INT4OID, TEXTOID, NAMEOID};
+	Datum		values[6];
+	char		nulls[6] = "     ";
+
+	values[0] = CStringGetTextDatum(product);
+	values[1] = Int32GetDatum(version.major);
+	values[2] = Int32GetDatum(version.minor);
+	values[3] = Int32GetDatum(version.patch);
+	values[4] = text_or_null(notes, &nulls[4]);
+	values[5] = name_datum(GetUserNameFromId(GetUserId(), false));
+	run_catalog("INSERT INTO dataproduct.release"
+				" (product, major, minor, patch, notes, published_by)"
+				" VALUES ($1, $2, $3, $4, $5, $6)"
+				" RETURNING release_id",
+				6, argtypes, values, nulls, false);
+	return DatumGetInt64(result_datum(0, 1));
+}
+
+/*
+ * Record the outputs and columns a release promises.
+ */
+void
+dp_insert_contract(int64 release_id, List *outputs)
+{
+	ListCell   *lc;
+
+	foreach(lc, outputs)
+	{
+		DpOutput   *o = lfirst(lc);
+		Oid			otypes[6] = {INT8OID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		ovalues[6];
+		char		onulls[6] = "      ";
+		ListCell   *lc2;
+		int32		position = 0;
+
+		ovalues[0] = Int64GetDatum(release_id);
+		ovalues[1] = name_datum(o->name);
+		ovalues[2] = CStringGetTextDatum(o->source);
+		ovalues[3] = CStringGetTextDatum(o->source_kind);
+		ovalues[4] = CStringGetTextDatum(o->definition);
+		ovalues[5] = text_or_null(o->description, &onulls[5]);
+		run_catalog("INSERT INTO dataproduct.release_output"
+					" (release_id, name, source, source_kind, definition, description)"
+					" VALUES ($1, $2, $3, $4, $5, $6)",
+					6, otypes, ovalues, onulls, false);
+
+		foreach(lc2, o->columns)
+		{
+			DpColumn   *c = lfirst(lc2);
+			Oid			ctypes[7] = {INT8OID, NAMEOID, INT4OID, NAMEOID, TEXTOID, BOOLOID, TEXTOID};
+			Datum		cvalues[7];
+			char		cnulls[7] = "       ";
+
+			cvalues[0] = Int64GetDatum(release_id);
+			cvalues[1] = name_datum(o->name);
+			cvalues[2] = Int32GetDatum(++position);
+			cvalues[3] = name_datum(c->name);
+			cvalues[4] = CStringGetTextDatum(c->type);
+			cvalues[5] = BoolGetDatum(c->not_null);
+			cvalues[6] = text_or_null(c->description, &cnulls[6]);
+			run_catalog("INSERT INTO dataproduct.release_column"
+						" (release_id, output, position, name, type, not_null, description)"
+						" VALUES ($1, $2, $3, $4, $5, $6, $7)",
+						7, ctypes, cvalues, cnulls, false);
+		}
+	}
+}

@@ -1,0 +1,313 @@
+/*-------------------------------------------------------------------------
+ *
+ * contract.c
+ *		  Building the contract a set of source relations would publish
+ *
+ * publish(), diff() and next_version() all start from the same thing: the
+ * outputs the caller names, turned into the contract they would become.
+ * Each output is the frozen query of its source (for a view, its
+ * definition; for a table, materialized view or foreign table, a SELECT of
+ * its columns), with the column names, types with typmod, NOT NULL promises
+ * and comments of the source.
+ *
+ * A view column is promised NOT NULL when it is a plain reference to a NOT
+ * NULL column of a table, followed through views and subqueries, and
+ * nothing in between can turn it NULL (outer joins, set operations, grouping
+ * sets).  Anything else is not promised.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dataproduct.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/comment.h"
+#include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+/* Views nest; a promise is not followed deeper than this */
+#define MAX_NOT_NULL_DEPTH 32
+
+static DpOutput *output_from_relation(Oid relid);
+static void check_publishable(Relation rel);
+static const char *source_kind_name(char relkind);
+static char *frozen_definition(Relation rel, List *columns);
+static bool column_not_null(Relation rel, AttrNumber attnum, int depth);
+static bool query_column_not_null(Query *query, AttrNumber resno, int depth);
+static bool has_outer_join(Node *jtnode);
+static int	output_name_cmp(const ListCell *a, const ListCell *b);
+
+/*
+ * The contract that the given relations would publish, outputs in name
+ * order.  The relations stay locked until the end of the transaction, so
+ * that what is checked is what gets published.
+ */
+List *
+dp_contract_from_relations(ArrayType *outputs)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *contract = NIL;
+	ListCell   *lc;
+
+	if (ARR_NDIM(outputs) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("outputs must be a one-dimensional array")));
+	deconstruct_array(outputs, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("outputs must not be empty"),
+				 errhint("Name at least one table or view to publish.")));
+
+	for (int i = 0; i < n; i++)
+	{
+		DpOutput   *output;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("outputs must not contain null values")));
+		output = output_from_relation(DatumGetObjectId(elems[i]));
+
+		foreach(lc, contract)
+		{
+			DpOutput   *other = lfirst(lc);
+
+			if (strcmp(other->name, output->name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("output \"%s\" is listed more than once",
+								output->name),
+						 errdetail("Relations %s and %s would both be published as view \"%s\".",
+								   other->source, output->source, output->name)));
+		}
+		contract = lappend(contract, output);
+	}
+	list_sort(contract, output_name_cmp);
+	return contract;
+}
+
+static DpOutput *
+output_from_relation(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TupleDesc	tupdesc;
+	DpOutput   *output = palloc0(sizeof(DpOutput));
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	check_publishable(rel);
+
+	output->name = pstrdup(RelationGetRelationName(rel));
+	output->relid = relid;
+	output->source = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel));
+	output->source_kind = source_kind_name(rel->rd_rel->relkind);
+	output->description = GetComment(relid, RelationRelationId, 0);
+
+	tupdesc = RelationGetDescr(rel);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		DpColumn   *column;
+
+		if (att->attisdropped)
+			continue;
+		column = palloc(sizeof(DpColumn));
+		column->name = pstrdup(NameStr(att->attname));
+		column->type = format_type_with_typemod(att->atttypid, att->atttypmod);
+		column->not_null = column_not_null(rel, att->attnum, 0);
+		column->description = GetComment(relid, RelationRelationId, att->attnum);
+		output->columns = lappend(output->columns, column);
+	}
+	if (output->columns == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation %s has no columns to publish", output->source)));
+
+	output->definition = frozen_definition(rel, output->columns);
+	relation_close(rel, NoLock);
+	return output;
+}
+
+/*
+ * Only permanent tables, views, materialized views and foreign tables that
+ * are not themselves part of a published version can be outputs.
+ */
+static void
+check_publishable(Relation rel)
+{
+	const char *relname = RelationGetRelationName(rel);
+
+	if (source_kind_name(rel->rd_rel->relkind) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot publish relation \"%s\"", relname),
+				 errdetail("Only tables, views, materialized views and foreign tables can be outputs of a data product.")));
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot publish temporary relation \"%s\"", relname),
+				 errdetail("A published version outlives the session that created a temporary relation.")));
+	if (dp_is_version_schema(RelationGetNamespace(rel)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot publish relation \"%s\"", relname),
+				 errdetail("Relation \"%s\" belongs to version schema \"%s\" of a data product.",
+						   relname, get_namespace_name(RelationGetNamespace(rel))),
+				 errhint("Publish the relations that version reads instead.")));
+}
+
+static const char *
+source_kind_name(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+			return "table";
+		case RELKIND_PARTITIONED_TABLE:
+			return "partitioned table";
+		case RELKIND_VIEW:
+			return "view";
+		case RELKIND_MATVIEW:
+			return "materialized view";
+		case RELKIND_FOREIGN_TABLE:
+			return "foreign table";
+	}
+	return NULL;
+}
+
+/*
+ * The query the published view runs.  A view's definition is deparsed with
+ * the function's search_path (pg_catalog, pg_temp), so every object outside
+ * pg_catalog comes out schema-qualified and parses back to the same objects.
+ */
+static char *
+frozen_definition(Relation rel, List *columns)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (rel->rd_rel->relkind == RELKIND_VIEW)
+	{
+		char	   *def;
+		int			len;
+
+		def = TextDatumGetCString(DirectFunctionCall1(pg_get_viewdef,
+													  ObjectIdGetDatum(RelationGetRelid(rel))));
+		len = strlen(def);
+		while (len > 0 && (def[len - 1] == ';' || isspace((unsigned char) def[len - 1])))
+			def[--len] = '\0';
+		while (isspace((unsigned char) *def))
+			def++;
+		return def;
+	}
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT ");
+	foreach(lc, columns)
+	{
+		DpColumn   *column = lfirst(lc);
+
+		if (lc != list_head(columns))
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, quote_identifier(column->name));
+	}
+	appendStringInfo(&buf, " FROM %s",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)));
+	return buf.data;
+}
+
+/*
+ * Does the relation promise that column "attnum" is never NULL?
+ */
+static bool
+column_not_null(Relation rel, AttrNumber attnum, int depth)
+{
+	if (depth > MAX_NOT_NULL_DEPTH)
+		return false;
+	if (rel->rd_rel->relkind == RELKIND_VIEW)
+		return query_column_not_null(get_view_query(rel), attnum, depth + 1);
+	return TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull;
+}
+
+static bool
+query_column_not_null(Query *query, AttrNumber resno, int depth)
+{
+	TargetEntry *tle = get_tle_by_resno(query->targetList, resno);
+	Var		   *var;
+	RangeTblEntry *rte;
+	Relation	rel;
+	bool		result;
+
+	if (tle == NULL || !IsA(tle->expr, Var) ||
+		query->setOperations != NULL || query->groupingSets != NIL ||
+		has_outer_join((Node *) query->jointree))
+		return false;
+	var = (Var *) tle->expr;
+	if (var->varlevelsup != 0 || var->varattno <= 0)
+		return false;
+
+	rte = rt_fetch(var->varno, query->rtable);
+	if (rte->rtekind == RTE_SUBQUERY)
+		return query_column_not_null(rte->subquery, var->varattno, depth + 1);
+	if (rte->rtekind != RTE_RELATION)
+		return false;
+
+	rel = relation_open(rte->relid, AccessShareLock);
+	result = column_not_null(rel, var->varattno, depth + 1);
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/*
+ * Is there a join anywhere in this join tree that can null-extend a side?
+ */
+static bool
+has_outer_join(Node *jtnode)
+{
+	if (jtnode == NULL || IsA(jtnode, RangeTblRef))
+		return false;
+	if (IsA(jtnode, FromExpr))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+		{
+			if (has_outer_join(lfirst(lc)))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *join = (JoinExpr *) jtnode;
+
+		return join->jointype != JOIN_INNER ||
+			has_outer_join(join->larg) || has_outer_join(join->rarg);
+	}
+	return true;
+}
+
+static int
+output_name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(((DpOutput *) lfirst(a))->name,
+				  ((DpOutput *) lfirst(b))->name);
+}

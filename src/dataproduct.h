@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * dataproduct.h
+ *		  Shared declarations of the dataproduct extension
+ *
+ * A data product is published as semantically versioned schemas of views.
+ * The modules share three notions declared here: a version number
+ * (semver.c), a contract, i.e. the outputs and columns a release promises
+ * (contract.c builds one from live relations, catalog.c loads one from the
+ * extension's catalog), and the changes between two contracts with their
+ * semantic-versioning impact (compat.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DATAPRODUCT_H
+#define DATAPRODUCT_H
+
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+
+/* the extension's schema, fixed by the control file */
+#define DP_SCHEMA_NAME	"dataproduct"
+
+/* A MAJOR.MINOR.PATCH version number (semver 2.0.0 core, no suffixes) */
+typedef struct DpVersion
+{
+	int32		major;
+	int32		minor;
+	int32		patch;
+} DpVersion;
+
+/* How far a change reaches, in semantic-versioning terms; ordered */
+typedef enum DpImpact
+{
+	DP_IMPACT_NONE = 0,
+	DP_IMPACT_PATCH,
+	DP_IMPACT_MINOR,
+	DP_IMPACT_MAJOR
+} DpImpact;
+
+/* One column of an output as the contract promises it */
+typedef struct DpColumn
+{
+	char	   *name;
+	char	   *type;			/* format_type() text, with typmod */
+	bool		not_null;		/* NOT NULL promise */
+	char	   *description;	/* column comment, or NULL */
+} DpColumn;
+
+/* One output (view) of a release */
+typedef struct DpOutput
+{
+	char	   *name;			/* name of the view in the version schema */
+	Oid			relid;			/* source relation; invalid when read from
+								 * the catalog */
+	char	   *source;			/* qualified name of the source relation */
+	const char *source_kind;	/* "table", "view", ... */
+	char	   *definition;		/* the frozen query of the view */
+	char	   *description;	/* relation comment, or NULL */
+	List	   *columns;		/* of DpColumn, in column order */
+} DpOutput;
+
+/* One difference between two contracts */
+typedef struct DpChange
+{
+	char	   *output;
+	char	   *column;			/* NULL for a change to the whole output */
+	const char *change;
+	char	   *detail;
+	DpImpact	impact;
+} DpChange;
+
+/* A published release, as listed by the catalog */
+typedef struct DpRelease
+{
+	int64		id;
+	DpVersion	version;
+} DpRelease;
+
+/* A product row with its domain's owner */
+typedef struct DpProduct
+{
+	char	   *name;
+	char	   *domain;
+	Oid			owner;
+} DpProduct;
+
+/* semver.c */
+extern DpVersion dp_parse_version(const char *str);
+extern char *dp_version_string(DpVersion v);
+extern int	dp_version_cmp(DpVersion a, DpVersion b);
+extern char *dp_version_schema(const char *product, int32 major);
+
+/* contract.c */
+extern List *dp_contract_from_relations(ArrayType *outputs);
+
+/* compat.c */
+extern List *dp_compare_contracts(List *from, List *to);
+extern DpImpact dp_max_impact(List *changes);
+extern const char *dp_impact_name(DpImpact impact);
+extern char *dp_change_line(DpChange *change);
+extern DpImpact dp_impact_against_major(const char *product, int32 major,
+										List *candidate, List **changes);
+
+/* catalog.c */
+extern Oid	dp_catalog_owner(void);
+extern void dp_catalog_connect(void);
+extern void dp_catalog_finish(void);
+extern DpProduct *dp_get_product(const char *name, bool lock);
+extern List *dp_get_releases(const char *product, int32 major);
+extern DpRelease *dp_find_release(const char *product, DpVersion version);
+extern List *dp_release_contract(int64 release_id);
+extern Oid	dp_get_domain_owner(const char *name, bool missing_ok);
+extern bool dp_product_exists(const char *name);
+extern bool dp_major_exists(const char *product, int32 major);
+extern bool dp_is_version_schema(Oid nspid);
+extern void dp_insert_domain(const char *name, Oid owner,
+							 const char *description);
+extern void dp_insert_product(const char *name, const char *domain,
+							  const char *description);
+extern void dp_insert_major(const char *product, int32 major,
+							const char *schema);
+extern int64 dp_insert_release(const char *product, DpVersion version,
+							   const char *notes);
+extern void dp_insert_contract(int64 release_id, List *outputs);
+extern void dp_execute_as(Oid role, const char *sql);
+
+#endif							/* DATAPRODUCT_H */
