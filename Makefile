@@ -16,8 +16,7 @@ PGFILEDESC = "dataproduct - semantically versioned data products"
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup semver domain publish compat plans security
-REGRESS_OPTS = --load-extension=plpgsql
+REGRESS = setup domain semver publish compat plans security teardown
 
 TAP_TESTS = 1
 PROVE_TESTS = $(wildcard test/t/*.pl)

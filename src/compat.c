@@ -35,6 +35,7 @@ static int	find_column(List *columns, const char *name);
 static void add_change(List **changes, const char *output, const char *column,
 					   const char *change, DpImpact impact, char *detail);
 static bool equal_strings(const char *a, const char *b);
+static bool change_listed(List *changes, DpChange *change);
 static Tuplestorestate *begin_changes_result(FunctionCallInfo fcinfo,
 											 TupleDesc *tupdesc);
 static void put_changes(Tuplestorestate *store, TupleDesc tupdesc,
@@ -254,17 +255,20 @@ dp_change_line(DpChange *change)
 }
 
 /*
- * Compare a candidate contract with every release of a major version and
- * return the highest impact.  The distinct changes of the highest impact,
- * newest release first, are appended to *changes.
+ * Classify a candidate contract against a major version.  Anything that
+ * breaks any release of the major makes it a major change, and *changes
+ * gets those breaking changes, each once, newest release first.  Otherwise
+ * the candidate replaces the latest release, and its impact and *changes
+ * are those against that release alone.
  */
 DpImpact
 dp_impact_against_major(const char *product, int32 major, List *candidate,
 						List **changes)
 {
 	List	   *releases = dp_get_releases(product, major);
-	DpImpact	impact = DP_IMPACT_NONE;
-	List	   *all = NIL;
+	List	   *against_latest = NIL;
+	List	   *breaking = NIL;
+	DpImpact	impact;
 	ListCell   *lc;
 
 	for (int i = list_length(releases) - 1; i >= 0; i--)
@@ -273,28 +277,45 @@ dp_impact_against_major(const char *product, int32 major, List *candidate,
 		List	   *found = dp_compare_contracts(dp_release_contract(r->id),
 												 candidate);
 
-		impact = Max(impact, dp_max_impact(found));
-		all = list_concat(all, found);
+		if (i == list_length(releases) - 1)
+			against_latest = found;
+		foreach(lc, found)
+		{
+			DpChange   *c = lfirst(lc);
+
+			if (c->impact == DP_IMPACT_MAJOR && !change_listed(breaking, c))
+				breaking = lappend(breaking, c);
+		}
+	}
+	if (breaking != NIL)
+	{
+		*changes = breaking;
+		return DP_IMPACT_MAJOR;
 	}
 
-	foreach(lc, all)
+	impact = dp_max_impact(against_latest);
+	foreach(lc, against_latest)
 	{
 		DpChange   *c = lfirst(lc);
-		char	   *line = dp_change_line(c);
-		bool		seen = false;
-		ListCell   *lc2;
 
-		if (c->impact != impact)
-			continue;
-		foreach(lc2, *changes)
-		{
-			if (strcmp(dp_change_line(lfirst(lc2)), line) == 0)
-				seen = true;
-		}
-		if (!seen)
+		if (c->impact == impact)
 			*changes = lappend(*changes, c);
 	}
 	return impact;
+}
+
+static bool
+change_listed(List *changes, DpChange *change)
+{
+	char	   *line = dp_change_line(change);
+	ListCell   *lc;
+
+	foreach(lc, changes)
+	{
+		if (strcmp(dp_change_line(lfirst(lc)), line) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*

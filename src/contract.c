@@ -138,7 +138,8 @@ output_from_relation(Oid relid)
 	if (output->columns == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation %s has no columns to publish", output->source)));
+				 errmsg("%s %s has no columns to publish",
+						output->source_kind, output->source)));
 
 	output->definition = frozen_definition(rel, output->columns);
 	relation_close(rel, NoLock);

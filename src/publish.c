@@ -206,9 +206,11 @@ check_owner_can_read(DpProduct *product, List *candidate)
 	{
 		DpOutput   *output = lfirst(lc);
 
-		if (pg_class_aclcheck(output->relid, product->owner, ACL_SELECT) != ACLCHECK_OK &&
-			pg_attribute_aclcheck_all(output->relid, product->owner, ACL_SELECT,
-									  ACLMASK_ALL) != ACLCHECK_OK)
+		if (pg_namespace_aclcheck(get_rel_namespace(output->relid),
+								  product->owner, ACL_USAGE) != ACLCHECK_OK ||
+			(pg_class_aclcheck(output->relid, product->owner, ACL_SELECT) != ACLCHECK_OK &&
+			 pg_attribute_aclcheck_all(output->relid, product->owner, ACL_SELECT,
+									   ACLMASK_ALL) != ACLCHECK_OK))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("role \"%s\" cannot read %s %s",
@@ -218,7 +220,7 @@ check_owner_can_read(DpProduct *product, List *candidate)
 							   product->name,
 							   GetUserNameFromId(product->owner, false),
 							   product->domain),
-					 errhint("Grant SELECT on %s to role \"%s\".",
+					 errhint("Grant USAGE on its schema and SELECT on %s to role \"%s\".",
 							 output->source,
 							 GetUserNameFromId(product->owner, false))));
 	}
@@ -301,8 +303,12 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 							   literal_or_null(column->description)));
 	}
 
-	/* fail now, not at the consumer's first query, if it cannot be read */
-	dp_execute_as(product->owner, psprintf("SELECT FROM %s LIMIT 0", view));
+	/*
+	 * Fail now, not at a consumer's first query, if the owner lacks a
+	 * privilege the view needs.  Planning and executor startup check them
+	 * all without reading a row or connecting to a foreign server.
+	 */
+	dp_execute_as(product->owner, psprintf("EXPLAIN SELECT FROM %s", view));
 }
 
 static char *

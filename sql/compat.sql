@@ -1,0 +1,225 @@
+--
+-- The compatibility policy: every breaking change refused in a minor or
+-- patch release, every compatible change accepted, and diff() and
+-- next_version() agreeing with publish()
+--
+\set SHOW_CONTEXT never
+CREATE SCHEMA compat;
+CREATE TABLE compat.items (
+    id    integer PRIMARY KEY,
+    name  text NOT NULL,
+    price numeric(8,2),
+    tag   varchar(10),
+    qty   integer
+);
+INSERT INTO compat.items VALUES (1, 'bolt', 0.10, 'metal', 100), (2, 'nut', 0.05, NULL, 50);
+CREATE VIEW compat.cheap AS SELECT id, name FROM compat.items WHERE price < 1;
+-- candidates for the next release are built in schema "next"; the output
+-- takes the relation's name, so next.items competes with compat.items
+CREATE SCHEMA next;
+GRANT USAGE ON SCHEMA compat, next TO regress_dp_owner;
+GRANT SELECT ON ALL TABLES IN SCHEMA compat TO regress_dp_owner;
+ALTER DEFAULT PRIVILEGES IN SCHEMA next GRANT SELECT ON TABLES TO regress_dp_owner;
+SELECT dataproduct.create_product('items', 'commerce');
+SELECT dataproduct.publish('items', '1.0.0', '{compat.items,compat.cheap}');
+
+--
+-- Breaking changes: each refused as 1.1.0 and shown by diff() as major,
+-- with next_version() naming 2.0.0
+--
+
+-- 1. a column removed
+CREATE VIEW next.items AS SELECT id, name, price, tag FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM dataproduct.diff('items', '{next.items,compat.cheap}');
+SELECT dataproduct.next_version('items', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 2. a column renamed
+CREATE VIEW next.items AS SELECT id, name, price, tag, qty AS quantity FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+SELECT * FROM dataproduct.diff('items', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 3. a type changed: integer to bigint, a widening
+CREATE VIEW next.items AS SELECT id::bigint AS id, name, price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 4. a typmod widened: varchar(10) to varchar(20)
+CREATE VIEW next.items AS SELECT id, name, price, tag::varchar(20) AS tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 5. numeric precision changed: numeric(8,2) to numeric(10,2)
+CREATE VIEW next.items AS SELECT id, name, price::numeric(10,2) AS price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 6. typmod dropped: numeric(8,2) to numeric
+CREATE VIEW next.items AS SELECT id, name, price::numeric AS price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 7. another type altogether: text to varchar
+CREATE VIEW next.items AS SELECT id, name::varchar AS name, price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 8. a NOT NULL promise dropped: an expression is no longer a NOT NULL column
+CREATE VIEW next.items AS SELECT id, nullif(name, '') AS name, price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+SELECT * FROM dataproduct.diff('items', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 9. a NOT NULL promise dropped: the column is now on the nullable side of an outer join
+CREATE TABLE compat.colors (item_id int, color text);
+CREATE VIEW next.items AS
+SELECT i.id, i.name, i.price, i.tag, i.qty, c.color
+  FROM compat.colors c RIGHT JOIN compat.items i ON i.id = c.item_id;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 10. column order changed
+CREATE VIEW next.items AS SELECT id, price, name, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 11. a new column inserted in the middle moves the ones after it
+CREATE VIEW next.items AS SELECT id, name, 0 AS rank, price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.0', '{next.items,compat.cheap}');
+SELECT * FROM dataproduct.diff('items', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 12. an output removed
+SELECT dataproduct.publish('items', '1.1.0', '{compat.items}');
+SELECT * FROM dataproduct.diff('items', '{compat.items}');
+SELECT dataproduct.next_version('items', '{compat.items}');
+
+-- 13. a whole-row type change: a column of a composite type loses a field
+CREATE TYPE compat.dims AS (w int, h int);
+CREATE TYPE compat.dims2 AS (w int);
+ALTER TABLE compat.items ADD COLUMN size compat.dims;
+SELECT dataproduct.publish('items', '1.1.0', '{compat.items,compat.cheap}');
+CREATE VIEW next.items AS
+SELECT id, name, price, tag, qty, ROW((size).w)::compat.dims2 AS size FROM compat.items;
+SELECT dataproduct.publish('items', '1.2.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- 14. several breaking changes at once: all of them are listed
+CREATE VIEW next.items AS SELECT id::bigint AS id, price, tag AS label FROM compat.items;
+SELECT dataproduct.publish('items', '1.2.0', '{next.items}');
+DROP VIEW next.items;
+
+-- a breaking change refused as a patch release too
+CREATE VIEW next.items AS SELECT id, name, price, tag FROM compat.items;
+SELECT dataproduct.publish('items', '1.1.1', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- every earlier release of the major counts: a column added in 1.1.0
+-- cannot go away in 1.2.0 although 1.0.0 did not have it
+CREATE VIEW next.items AS SELECT id, name, price, tag, qty FROM compat.items;
+SELECT dataproduct.publish('items', '1.2.0', '{next.items,compat.cheap}');
+DROP VIEW next.items;
+
+-- nothing of the refused releases was kept
+SELECT version FROM dataproduct.versions WHERE product = 'items' ORDER BY 1;
+\d items_v1.items
+
+--
+-- Compatible changes
+--
+
+-- a minor change cannot be a patch release
+ALTER TABLE compat.items ADD COLUMN weight real;
+SELECT dataproduct.publish('items', '1.1.1', '{compat.items,compat.cheap}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.next_version('items', '{compat.items,compat.cheap}');
+
+-- a. a new column at the end: minor
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap}');
+SELECT dataproduct.publish('items', '1.2.0', '{compat.items,compat.cheap}');
+
+-- b. a new NOT NULL promise: minor
+UPDATE compat.items SET qty = 0 WHERE qty IS NULL;
+ALTER TABLE compat.items ALTER COLUMN qty SET NOT NULL;
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap}');
+SELECT dataproduct.next_version('items', '{compat.items,compat.cheap}');
+SELECT dataproduct.publish('items', '1.3.0', '{compat.items,compat.cheap}');
+
+-- c. a new output: minor
+CREATE TABLE compat.suppliers (id int PRIMARY KEY, name text);
+GRANT SELECT ON compat.suppliers TO regress_dp_owner;
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,compat.suppliers}');
+SELECT dataproduct.publish('items', '1.4.0', '{compat.items,compat.cheap,compat.suppliers}');
+
+-- d. the same columns from a changed query: patch
+CREATE OR REPLACE VIEW compat.cheap AS SELECT id, name FROM compat.items WHERE price < 2;
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,compat.suppliers}');
+SELECT dataproduct.next_version('items', '{compat.items,compat.cheap,compat.suppliers}');
+SELECT dataproduct.publish('items', '1.4.1', '{compat.items,compat.cheap,compat.suppliers}');
+SELECT pg_get_viewdef('items_v1.cheap'::regclass);
+
+-- e. comments changed: patch
+COMMENT ON COLUMN compat.items.price IS 'Unit price in EUR';
+COMMENT ON TABLE compat.suppliers IS 'Who we buy from';
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,compat.suppliers}');
+SELECT dataproduct.publish('items', '1.4.2', '{compat.items,compat.cheap,compat.suppliers}');
+\d+ items_v1.items
+
+-- f. the same output read from another relation with the same columns: patch
+CREATE VIEW next.suppliers AS SELECT id, name FROM compat.suppliers;
+COMMENT ON VIEW next.suppliers IS 'Who we buy from';
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,next.suppliers}');
+SELECT dataproduct.publish('items', '1.4.3', '{compat.items,compat.cheap,next.suppliers}');
+
+-- g. nothing changed at all: a patch release is allowed, a diff is empty
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,next.suppliers}');
+SELECT dataproduct.next_version('items', '{compat.items,compat.cheap,next.suppliers}');
+SELECT dataproduct.publish('items', '1.4.4', '{compat.items,compat.cheap,next.suppliers}');
+
+-- h. a minor release may carry only patch changes
+SELECT dataproduct.publish('items', '1.5.0', '{compat.items,compat.cheap,next.suppliers}');
+
+-- i. a base column renamed: the published view keeps its output name
+ALTER TABLE compat.items RENAME COLUMN tag TO label;
+SELECT id, tag FROM items_v1.items ORDER BY id;
+SELECT * FROM dataproduct.diff('items', '{compat.items,compat.cheap,next.suppliers}');
+
+-- a breaking change is a new major: 2.0.0 gets its own schema
+CREATE VIEW next.items AS SELECT id::bigint AS id, name, price FROM compat.items;
+SELECT dataproduct.next_version('items', '{next.items}');
+SELECT dataproduct.publish('items', '2.0.0', '{next.items}');
+SELECT * FROM items_v2.items ORDER BY id;
+SELECT id, name, price, tag, qty FROM items_v1.items ORDER BY id;
+
+-- version 1 keeps taking compatible releases of its own; its breaking
+-- changes now point past the latest major
+SELECT dataproduct.publish('items', '1.6.0', '{compat.items}');
+CREATE SCHEMA next2;
+CREATE VIEW next2.items AS
+SELECT id, name, price, label AS tag, qty, size, weight FROM compat.items;
+GRANT USAGE ON SCHEMA next2 TO regress_dp_owner;
+GRANT SELECT ON next2.items TO regress_dp_owner;
+SELECT dataproduct.publish('items', '1.6.0', '{next2.items,compat.cheap,next.suppliers}');
+SELECT product, version, schema FROM dataproduct.catalog WHERE product = 'items'
+ ORDER BY schema;
+
+--
+-- diff() between published releases
+--
+SELECT * FROM dataproduct.diff('items', '1.0.0', '1.4.0');
+SELECT * FROM dataproduct.diff('items', '1.4.0', '1.4.3');
+SELECT * FROM dataproduct.diff('items', '1.5.0', '2.0.0');
+SELECT * FROM dataproduct.diff('items', '2.0.0', '2.0.0');
+SELECT * FROM dataproduct.diff('items', '1.0.0', '1.9.9');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM dataproduct.diff('no_such_product', '1.0.0', '1.1.0');
+SELECT * FROM dataproduct.diff('no_such_product', '{compat.items}');
+SELECT dataproduct.next_version('no_such_product', '{compat.items}');
+
+-- a product with no release yet: everything is new, and 1.0.0 comes next
+SELECT dataproduct.create_product('fresh', 'commerce');
+SELECT * FROM dataproduct.diff('fresh', '{compat.items}');
+SELECT dataproduct.next_version('fresh', '{compat.items}');

@@ -1,0 +1,362 @@
+#!/usr/bin/env bash
+#
+# test/bench/views.sh -- what does reading through a data product cost?
+#
+# Compares, with pgbench, reading a data product's version view
+# (orders_v1.orders, made by dataproduct.publish) against a hand-written
+# view of the same columns (bench.orders_hand) and against the base table
+# (bench.orders), for
+#
+#   point  a primary-key lookup of a random id      (\set id random(1, :rows))
+#   scan   SELECT sum(amount), count(*) over all BENCH_ROWS rows (100,000)
+#
+# each with the simple and the prepared query protocol.  Expected: the
+# version view is as fast as the hand-written view (product/hand >= 0.97),
+# and with prepared statements as fast as the table (product/base >= 0.98);
+# with the simple protocol a view costs its rewrite on every query, a view
+# of any kind, so product/base there shows what views cost, not dataproduct.
+#
+# Method, to keep a shared 2-core machine's noise out of the ratios:
+#   - a throwaway cluster (initdb in a mktemp dir, Unix socket only, own
+#     port), tuned for repeatability: no autovacuum, no JIT, no parallel
+#     query, data in shared_buffers (pg_prewarm), VACUUM (FREEZE, ANALYZE);
+#   - one client (-c 1 -j 1); by default the server is pinned to the last
+#     CPU and pgbench to the first, so the two never fight over one core;
+#   - per configuration (case x protocol): a warm-up run of each relation,
+#     then BENCH_ROUNDS rounds of BENCH_SECONDS-second runs, each round
+#     running base, hand and product back to back, in an order that rotates
+#     from round to round;
+#   - reported tps is the median over the rounds; reported ratios are the
+#     median of the per-round ratios (runs of one round are seconds apart,
+#     so a paired ratio cancels slow drift of the machine's speed).
+#
+# Usage (as root, or as a user who can run initdb; root runs the server as
+# the "postgres" OS user):
+#
+#   bash test/bench/views.sh
+#
+# Environment (defaults give a run of about 4 minutes):
+#   BENCH_ROWS=100000    rows in bench.orders (the scan reads all of them)
+#   BENCH_SECONDS=4      seconds of one pgbench run
+#   BENCH_ROUNDS=5       rounds per configuration
+#   BENCH_WARMUP=2       seconds of the warm-up run of each relation
+#   BENCH_CASES="point scan"          which cases to run
+#   BENCH_PROTOCOLS="simple prepared" which protocols to run
+#   BENCH_PIN=1          pin server and pgbench to different CPUs (0: don't)
+#   BENCH_PORT=          port of the throwaway cluster (default: a free one)
+#   BENCH_INSTALL=0      1: run "make install" even if the extension is there
+#   BENCH_STRICT=0       1: exit 1 when a ratio misses its target
+#   PG_CONFIG=pg_config  which PostgreSQL to use
+#
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+BENCH_ROWS=${BENCH_ROWS:-100000}
+BENCH_SECONDS=${BENCH_SECONDS:-4}
+BENCH_ROUNDS=${BENCH_ROUNDS:-5}
+BENCH_WARMUP=${BENCH_WARMUP:-2}
+BENCH_CASES=${BENCH_CASES:-point scan}
+BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-simple prepared}
+BENCH_PIN=${BENCH_PIN:-1}
+BENCH_PORT=${BENCH_PORT:-}
+BENCH_INSTALL=${BENCH_INSTALL:-0}
+BENCH_STRICT=${BENCH_STRICT:-0}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+
+# targets (see the header)
+TARGET_HAND=0.97
+TARGET_BASE_PREPARED=0.98
+
+die() { echo "views.sh: $*" >&2; exit 1; }
+
+command -v "$PG_CONFIG" >/dev/null || die "$PG_CONFIG not found"
+pgbin=$("$PG_CONFIG" --bindir)
+sharedir=$("$PG_CONFIG" --sharedir)
+for prog in initdb pg_ctl psql pgbench; do
+	[ -x "$pgbin/$prog" ] || command -v "$prog" >/dev/null ||
+		die "$prog not found (in $pgbin or PATH)"
+done
+bin() { if [ -x "$pgbin/$1" ]; then echo "$pgbin/$1"; else command -v "$1"; fi; }
+INITDB=$(bin initdb)
+PG_CTL=$(bin pg_ctl)
+PSQL=$(bin psql)
+PGBENCH=$(bin pgbench)
+
+is_root=0
+[ "$(id -u)" = 0 ] && is_root=1
+
+# Run a server-side command as the cluster's OS user (initdb refuses root).
+as_pg() {
+	if [ "$is_root" = 1 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# The extension: install it if it is missing.
+# ---------------------------------------------------------------------------
+if [ "$BENCH_INSTALL" = 1 ] || [ ! -f "$sharedir/extension/dataproduct.control" ]; then
+	[ "$is_root" = 1 ] || [ -w "$sharedir/extension" ] ||
+		die "extension dataproduct is not installed; run as root or 'make install' first"
+	if [ -f "$repo/test/install-deps.sh" ]; then
+		echo "== installing build dependencies (test/install-deps.sh)"
+		bash "$repo/test/install-deps.sh"
+	fi
+	echo "== installing the extension (make -C $repo install)"
+	make -s -C "$repo" PG_CONFIG="$PG_CONFIG" install >/dev/null
+fi
+
+# ---------------------------------------------------------------------------
+# A throwaway cluster.
+# ---------------------------------------------------------------------------
+ncpu=$(nproc 2>/dev/null || echo 1)
+server_cpu="" client_cpu=""
+if [ "$BENCH_PIN" = 1 ] && [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
+	server_cpu=$((ncpu - 1))
+	client_cpu=0
+fi
+
+port_in_use() {
+	# TCP listeners and the lock files of Unix sockets in the usual places
+	{ command -v ss >/dev/null && ss -Htanl 2>/dev/null | awk '{print $4}' | grep -q "[:.]$1\$"; } ||
+		[ -e "/tmp/.s.PGSQL.$1.lock" ] || [ -e "/var/run/postgresql/.s.PGSQL.$1.lock" ]
+}
+if [ -z "$BENCH_PORT" ]; then
+	BENCH_PORT=$((56000 + RANDOM % 2000))
+	while port_in_use "$BENCH_PORT"; do BENCH_PORT=$((BENCH_PORT + 1)); done
+fi
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/dp-bench.XXXXXX")
+datadir="$workdir/data"
+started=0
+cleanup() {
+	local rc=$?
+	if [ "$started" = 1 ]; then
+		as_pg "$PG_CTL" -D "$datadir" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	if [ "$rc" != 0 ] && [ -f "$workdir/server.log" ]; then
+		echo "--- server log (tail) ---" >&2
+		tail -n 30 "$workdir/server.log" >&2 || true
+	fi
+	rm -rf "$workdir"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ "$is_root" = 1 ]; then chown postgres: "$workdir"; fi
+
+echo "== throwaway cluster in $workdir, port $BENCH_PORT"
+as_pg "$INITDB" -D "$datadir" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+	>"$workdir/initdb.log" 2>&1 || { cat "$workdir/initdb.log" >&2; die "initdb failed"; }
+cat >>"$datadir/postgresql.conf" <<EOF
+
+# test/bench/views.sh: a quiet, repeatable, read-only benchmark server
+listen_addresses = ''
+unix_socket_directories = '$workdir'
+port = $BENCH_PORT
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+autovacuum = off
+jit = off
+max_parallel_workers_per_gather = 0
+track_activities = on
+EOF
+
+server_cmd=("$PG_CTL" -D "$datadir" -l "$workdir/server.log" -w -t 60 start)
+if [ -n "$server_cpu" ]; then
+	# the postmaster's affinity is inherited by every backend
+	server_cmd=(taskset -c "$server_cpu" "${server_cmd[@]}")
+fi
+as_pg "${server_cmd[@]}" >/dev/null
+started=1
+
+PSQLX=("$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$workdir" -p "$BENCH_PORT" -U postgres -d postgres)
+sql() { "${PSQLX[@]}" "$@"; }
+sql_value() { "${PSQLX[@]}" -At "$@"; }
+
+# ---------------------------------------------------------------------------
+# Data, the data product and the hand-written view.
+# ---------------------------------------------------------------------------
+echo "== setup: bench.orders with $BENCH_ROWS rows, data product orders 1.0.0"
+sql -v rows="$BENCH_ROWS" <<'EOF'
+CREATE ROLE bench_team NOLOGIN;
+CREATE SCHEMA bench;
+CREATE TABLE bench.orders (
+    id         int PRIMARY KEY,
+    customer   text NOT NULL,
+    amount     numeric(10,2),
+    created_at timestamptz
+);
+SELECT setseed(0.42) \gset
+INSERT INTO bench.orders
+SELECT i,
+       'customer-' || (i % 5000),
+       round((random() * 1000)::numeric, 2),
+       timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute'
+  FROM generate_series(1, :rows) AS i;
+GRANT USAGE ON SCHEMA bench TO bench_team;
+GRANT SELECT ON bench.orders TO bench_team;
+
+CREATE EXTENSION dataproduct;
+SELECT dataproduct.create_domain('bench', 'bench_team');
+SELECT dataproduct.create_product('orders', 'bench');
+
+CREATE VIEW bench.orders_hand AS
+SELECT id, customer, amount, created_at FROM bench.orders;
+
+VACUUM (FREEZE, ANALYZE) bench.orders;
+CREATE EXTENSION pg_prewarm;
+SELECT pg_prewarm('bench.orders'), pg_prewarm('bench.orders_pkey');
+CHECKPOINT;
+EOF
+schema=$(sql_value -c "SELECT dataproduct.publish('orders', '1.0.0', ARRAY['bench.orders']::regclass[])")
+product_rel=$(sql_value -c "SELECT format('%I.%I', '$schema', 'orders')")
+[ -n "$schema" ] || die "publish returned no schema"
+
+declare -A REL=([base]=bench.orders [hand]=bench.orders_hand [product]=$product_rel)
+RELS=(base hand product)
+
+echo "-- $product_rel (made by dataproduct.publish), owner $(sql_value -c "SELECT relowner::regrole FROM pg_class WHERE oid = '$product_rel'::regclass"):"
+sql_value -c "SELECT pg_get_viewdef('$product_rel'::regclass, true)" | sed 's/^/   /'
+echo "-- bench.orders_hand (hand-written):"
+sql_value -c "SELECT pg_get_viewdef('bench.orders_hand'::regclass, true)" | sed 's/^/   /'
+
+# ---------------------------------------------------------------------------
+# pgbench scripts and plans.
+# ---------------------------------------------------------------------------
+query() { # case relation
+	case $1 in
+	point) echo "SELECT id, customer, amount, created_at FROM $2 WHERE id = :id;" ;;
+	scan) echo "SELECT sum(amount), count(*) FROM $2;" ;;
+	esac
+}
+mkdir -p "$workdir/scripts"
+for c in $BENCH_CASES; do
+	case $c in point | scan) ;; *) die "unknown case '$c' (point, scan)" ;; esac
+	for r in "${RELS[@]}"; do
+		f="$workdir/scripts/$c-$r.sql"
+		[ "$c" = point ] && echo '\set id random(1, :rows)' >"$f" || : >"$f"
+		query "$c" "${REL[$r]}" >>"$f"
+	done
+done
+for p in $BENCH_PROTOCOLS; do
+	case $p in simple | prepared | extended) ;; *) die "unknown protocol '$p'" ;; esac
+done
+
+echo
+echo "== plans (EXPLAIN (COSTS OFF); the point lookup with id = 4242)"
+plans_differ=0
+for c in $BENCH_CASES; do
+	ref=""
+	for r in "${RELS[@]}"; do
+		q=$(query "$c" "${REL[$r]}" | sed 's/:id/4242/')
+		plan=$(sql_value -c "EXPLAIN (COSTS OFF) $q")
+		echo "-- $c, $r: $q"
+		echo "$plan" | sed 's/^/   /'
+		# the same plan, up to the alias the rewriter gives the view's table
+		norm=$(echo "$plan" | sed -E 's/ on orders( orders(_[0-9]+)?)?$/ on orders/; s/orders(_[0-9]+)?\./orders./g')
+		if [ -z "$ref" ]; then
+			ref=$norm
+		elif [ "$norm" != "$ref" ]; then
+			plans_differ=1
+			echo "   ^^^ differs from the plan on the base table"
+		fi
+	done
+done
+if [ "$plans_differ" = 0 ]; then
+	echo "-- plans: the same for base table, hand-written view and version view"
+fi
+
+# ---------------------------------------------------------------------------
+# Measurements.
+# ---------------------------------------------------------------------------
+run_pgbench() { # case protocol relation seconds -> tps
+	local cmd=("$PGBENCH" -n -c 1 -j 1 -M "$2" -T "$4" -D rows="$BENCH_ROWS"
+		-h "$workdir" -p "$BENCH_PORT" -U postgres -f "$workdir/scripts/$1-$3.sql" postgres)
+	[ -n "$client_cpu" ] && cmd=(taskset -c "$client_cpu" "${cmd[@]}")
+	local out
+	out=$("${cmd[@]}" 2>&1) || { echo "$out" >&2; die "pgbench failed ($1, $2, $3)"; }
+	echo "$out" | awk '/^tps = / { print $3; exit }'
+}
+
+median() { # numbers as arguments
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) print "nan";
+		else if (NR % 2) printf "%.6f\n", v[(NR + 1) / 2];
+		else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ncases=$(echo $BENCH_CASES | wc -w)
+nprotos=$(echo $BENCH_PROTOCOLS | wc -w)
+estimate=$((ncases * nprotos * 3 * (BENCH_WARMUP + BENCH_ROUNDS * BENCH_SECONDS)))
+echo
+echo "== measuring: $BENCH_ROUNDS rounds x ${BENCH_SECONDS}s per relation and configuration," \
+	"1 client, pinned: ${server_cpu:+server cpu $server_cpu, pgbench cpu $client_cpu}${server_cpu:-no}" \
+	"(about $((estimate / 60))m$((estimate % 60))s)"
+
+declare -a ROWS_OUT=()
+misses=0
+for c in $BENCH_CASES; do
+	for p in $BENCH_PROTOCOLS; do
+		for r in "${RELS[@]}"; do
+			if [ "$BENCH_WARMUP" -gt 0 ]; then
+				run_pgbench "$c" "$p" "$r" "$BENCH_WARMUP" >/dev/null
+			fi
+		done
+		declare -A T=()
+		ratios_hand=() ratios_base=()
+		line=""
+		for ((i = 0; i < BENCH_ROUNDS; i++)); do
+			for ((k = 0; k < 3; k++)); do
+				r=${RELS[$(((i + k) % 3))]}
+				T[$r,$i]=$(run_pgbench "$c" "$p" "$r" "$BENCH_SECONDS")
+			done
+			ratios_hand+=("$(awk -v a="${T[product,$i]}" -v b="${T[hand,$i]}" 'BEGIN { printf "%.6f", a / b }')")
+			ratios_base+=("$(awk -v a="${T[product,$i]}" -v b="${T[base,$i]}" 'BEGIN { printf "%.6f", a / b }')")
+			line+=$(printf ' %.3f/%.3f' "${ratios_hand[$i]}" "${ratios_base[$i]}")
+		done
+		tb=() th=() tp=()
+		for ((i = 0; i < BENCH_ROUNDS; i++)); do
+			tb+=("${T[base,$i]}") th+=("${T[hand,$i]}") tp+=("${T[product,$i]}")
+		done
+		mb=$(median "${tb[@]}") mh=$(median "${th[@]}") mp=$(median "${tp[@]}")
+		rh=$(median "${ratios_hand[@]}") rb=$(median "${ratios_base[@]}")
+		echo "   $c/$p  per-round product/hand / product/base:$line"
+		note=""
+		if awk -v x="$rh" -v t="$TARGET_HAND" 'BEGIN { exit !(x < t) }'; then
+			note+=" product/hand < $TARGET_HAND"
+		fi
+		if [ "$p" = prepared ] && awk -v x="$rb" -v t="$TARGET_BASE_PREPARED" 'BEGIN { exit !(x < t) }'; then
+			note+=" product/base < $TARGET_BASE_PREPARED"
+		fi
+		if [ -n "$note" ]; then misses=$((misses + 1)); fi
+		ROWS_OUT+=("$(printf '%-6s %-9s %12.1f %12.1f %12.1f %13.3f %13.3f  %s' \
+			"$c" "$p" "$mb" "$mh" "$mp" "$rh" "$rb" "${note:- ok}")")
+		unset T
+	done
+done
+
+echo
+echo "== results: median tps over $BENCH_ROUNDS rounds; ratios are medians of per-round ratios"
+echo "   point: primary-key lookup of a random id among $BENCH_ROWS rows"
+echo "   scan:  SELECT sum(amount), count(*) over all $BENCH_ROWS rows"
+echo "   targets: product/hand >= $TARGET_HAND; with prepared statements product/base >= $TARGET_BASE_PREPARED"
+echo
+printf '%-6s %-9s %12s %12s %12s %13s %13s  %s\n' \
+	case protocol "tps base" "tps hand" "tps product" "product/hand" "product/base" target
+printf '%s\n' "------ --------- ------------ ------------ ------------ ------------- -------------  ------"
+printf '%s\n' "${ROWS_OUT[@]}"
+echo
+if [ "$misses" -gt 0 ]; then
+	echo "$misses configuration(s) missed a target (noise? rerun with larger BENCH_SECONDS/BENCH_ROUNDS)"
+	if [ "$BENCH_STRICT" = 1 ]; then exit 1; fi
+else
+	echo "all targets met"
+fi
+exit 0

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install what building and testing the dataproduct extension needs, on
+# Debian 12 (bookworm): the PostgreSQL 15 server and its PGXS development
+# files, a C toolchain, and the Perl modules of PostgreSQL's TAP framework
+# (PostgreSQL::Test::Cluster needs IPC::Run and Test::More).
+#
+# Usage: test/install-deps.sh
+#
+# Does nothing, quickly, when everything is already installed.  Otherwise
+# runs apt-get update and apt-get install, as root or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+	postgresql-15            # server, contrib modules (postgres_fdw), initdb, pg_ctl
+	postgresql-server-dev-15 # PGXS, pg_config, pg_regress, pg_isolation_regress,
+	                         # PostgreSQL::Test::* Perl modules
+	postgresql-client-15     # psql
+	postgresql-common        # pg_virtualenv, pg_createcluster
+	make
+	gcc
+	libc6-dev
+	perl                     # Test::More and the other core modules TAP tests use
+	libipc-run-perl          # IPC::Run, needed by PostgreSQL::Test::Utils
+	util-linux               # runuser
+	tar
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=(sudo)
+else
+	echo "install-deps: these packages are missing: ${missing[*]}" >&2
+	echo "install-deps: installing them needs root; run this script as root or install sudo" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get -q -o Dpkg::Use-Pty=0 update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install "${PACKAGES[@]}"
+echo "install-deps: done"

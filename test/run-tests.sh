@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Build, install and test the dataproduct extension: the whole suite.
+#
+# Usage: test/run-tests.sh [MAKE_VARIABLE=value ...]
+#   e.g. test/run-tests.sh PROVE_FLAGS=--verbose
+#
+# Works from any directory, as root (CI) or as a user who can sudo.
+#  1. installs missing packages (test/install-deps.sh);
+#  2. copies the source tree (tracked and untracked, non-ignored files) into
+#     a fresh temporary directory, builds it there and installs it (as root);
+#  3. runs `make installcheck` as an unprivileged user (`postgres` when run
+#     as root, since initdb refuses root) inside pg_virtualenv, which starts a
+#     throw-away PostgreSQL 15 cluster: the pg_regress tests (REGRESS), the
+#     isolation tests (ISOLATION) and the TAP tests (test/t/*.pl, which start
+#     clusters of their own) each run, even if an earlier suite failed;
+#  4. on failure prints regression.diffs and the TAP logs, and exits non-zero.
+# Exits 0 only if every suite passed and at least one test ran.
+set -euo pipefail
+
+PGVERSION=15
+PG_CONFIG=/usr/lib/postgresql/$PGVERSION/bin/pg_config
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+srcroot=$(cd "$here/.." && pwd)
+
+step() { printf '\n=== %s\n' "$*"; }
+die() { printf 'run-tests: %s\n' "$*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	as_root=()
+	test_user=postgres
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=(sudo)
+	test_user=$(id -un)
+else
+	die "installing the extension needs root: run as root, or install sudo"
+fi
+
+started=$SECONDS
+
+step "Dependencies"
+bash "$here/install-deps.sh"
+id "$test_user" >/dev/null 2>&1 || die "user $test_user does not exist (it comes with postgresql-common)"
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/dataproduct-tests.XXXXXX")
+cleanup() { rm -rf "$workdir"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+build="$workdir/src"
+mkdir "$build"
+
+# Copy git-tracked and untracked, non-ignored files; without git, all files
+# but the usual build and test outputs.
+step "Copying $srcroot to $build"
+if command -v git >/dev/null 2>&1 &&
+   [ "$(git -C "$srcroot" rev-parse --show-toplevel 2>/dev/null)" = "$srcroot" ]; then
+	(cd "$srcroot" &&
+	 git ls-files -z --cached --others --exclude-standard |
+	 while IFS= read -r -d '' f; do
+		 if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+	 done |
+	 tar --null --no-recursion -T - -cf -) | tar -C "$build" -xf -
+else
+	tar -C "$srcroot" --exclude=./.git --exclude='*.o' --exclude='*.so' \
+		--exclude='*.bc' --exclude=./results --exclude=./regression.diffs \
+		--exclude=./regression.out --exclude=./tmp_check \
+		--exclude=./tmp_check_iso --exclude=./output_iso --exclude=./log \
+		-cf - . | tar -C "$build" -xf -
+fi
+
+step "Build"
+make -C "$build" -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >"$workdir/build.log" 2>&1 || {
+	cat "$workdir/build.log"; die "build failed"; }
+# Show compiler warnings, not the compiler command lines.
+grep -E -A3 ': (warning|error):' "$workdir/build.log" || echo "built without compiler warnings"
+
+step "Install"
+"${as_root[@]}" make -C "$build" PG_CONFIG="$PG_CONFIG" install >"$workdir/install.log" 2>&1 || {
+	cat "$workdir/install.log"; die "make install failed"; }
+echo "installed into $("$PG_CONFIG" --pkglibdir) and $("$PG_CONFIG" --sharedir)/extension"
+
+# The throw-away cluster's sockets go to /var/run/postgresql, which is
+# created at boot; make sure it exists in containers too.
+if [ ! -d /var/run/postgresql ]; then
+	"${as_root[@]}" install -d -o postgres -g postgres -m 2775 /var/run/postgresql
+fi
+
+if [ "$test_user" != "$(id -un)" ]; then
+	chown -R "$test_user": "$workdir"
+	as_test_user=(runuser -u "$test_user" --)
+else
+	as_test_user=()
+fi
+
+# Which suites exist.  PGXS runs prove on "t/*.pl" when PROVE_TESTS is empty,
+# which fails, so the TAP suite is skipped while test/t has no test.
+suites=(regress)
+if grep -Eq '^[[:space:]]*ISOLATION[[:space:]]*[:+?]?=' "$build/Makefile"; then
+	suites+=(isolation)
+fi
+if compgen -G "$build/test/t/*.pl" >/dev/null; then
+	suites+=(tap)
+else
+	echo "no TAP tests (test/t/*.pl): skipping prove"
+fi
+
+# The script each suite runs in, inside pg_virtualenv, as the test user.
+cat >"$workdir/suites.sh" <<'EOF'
+cd "$1"; shift
+status=0
+for suite in $SUITES; do
+	case $suite in
+	regress)   vars=(TAP_TESTS= ISOLATION=) ;;
+	isolation) vars=(TAP_TESTS= REGRESS=) ;;
+	tap)       vars=(REGRESS= ISOLATION=) ;;
+	esac
+	printf '\n=== Suite: %s\n' "$suite"
+	if make -s --no-print-directory installcheck "${vars[@]}" "$@"; then
+		echo "suite $suite: ok"
+	else
+		echo "suite $suite: FAILED"
+		status=1
+	fi
+done
+exit $status
+EOF
+
+step "Tests: ${suites[*]} (as $test_user, in a throw-away PostgreSQL $PGVERSION cluster)"
+set +e
+"${as_test_user[@]}" env -i \
+	PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+	HOME="$(getent passwd "$test_user" | cut -d: -f6)" \
+	USER="$test_user" LOGNAME="$test_user" \
+	LANG=C.UTF-8 TMPDIR=/tmp TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
+	SUITES="${suites[*]}" PG_CONFIG="$PG_CONFIG" \
+	pg_virtualenv -v "$PGVERSION" bash "$workdir/suites.sh" "$build" "$@" 2>&1 |
+	tee "$workdir/tests.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Count results: pg_regress and pg_isolation_regress print one line per test,
+# prove a summary of test files.
+passed=$(grep -Ec '^(test |     )[^ ]+ +\.\.\. ok' "$workdir/tests.log" || true)
+failed=$(grep -Ec '^(test |     )[^ ]+ +\.\.\. (FAILED|failed)' "$workdir/tests.log" || true)
+tap_files=$(sed -n 's/^Files=\([0-9]*\), Tests=.*/\1/p' "$workdir/tests.log" | tail -1)
+tap_failed=$(sed -n 's|^Failed \([0-9]*\)/[0-9]* test programs.*|\1|p' "$workdir/tests.log" | tail -1)
+passed=$((passed + ${tap_files:-0} - ${tap_failed:-0}))
+failed=$((failed + ${tap_failed:-0}))
+
+if [ "$status" -ne 0 ]; then
+	step "Why it failed"
+	for f in "$build/regression.diffs" "$build/output_iso/regression.diffs"; do
+		[ -s "$f" ] || continue
+		echo "--- $f (first 400 lines)"
+		head -n 400 "$f"
+	done
+	for f in "$build"/tmp_check/log/*; do
+		[ -f "$f" ] || continue
+		echo "--- $f (last 60 lines)"
+		tail -n 60 "$f"
+	done
+fi
+
+step "Result"
+elapsed=$((SECONDS - started))
+echo "suites: ${suites[*]}; took ${elapsed}s"
+if [ "$status" -eq 0 ] && [ $((passed + failed)) -eq 0 ]; then
+	echo "no test ran"
+	status=1
+fi
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1  # e.g. a suite that could not start
+echo "${passed} passed, ${failed} failed"
+exit "$status"
