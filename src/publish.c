@@ -308,7 +308,7 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	 * privilege the view needs.  Planning and executor startup check them
 	 * all without reading a row or connecting to a foreign server.
 	 */
-	dp_execute_as(product->owner, psprintf("EXPLAIN SELECT FROM %s", view));
+	dp_execute_as(product->owner, psprintf("EXPLAIN SELECT * FROM %s", view));
 }
 
 static char *

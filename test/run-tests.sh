@@ -144,7 +144,7 @@ set -e
 passed=$(grep -Ec '^(test |     )[^ ]+ +\.\.\. ok' "$workdir/tests.log" || true)
 failed=$(grep -Ec '^(test |     )[^ ]+ +\.\.\. (FAILED|failed)' "$workdir/tests.log" || true)
 tap_files=$(sed -n 's/^Files=\([0-9]*\), Tests=.*/\1/p' "$workdir/tests.log" | tail -1)
-tap_failed=$(sed -n 's|^Failed \([0-9]*\)/[0-9]* test programs.*|\1|p' "$workdir/tests.log" | tail -1)
+tap_failed=$(grep -Ec '^[^ #].*\.pl \(Wstat: ' "$workdir/tests.log" || true)
 passed=$((passed + ${tap_files:-0} - ${tap_failed:-0}))
 failed=$((failed + ${tap_failed:-0}))
 
@@ -156,9 +156,9 @@ if [ "$status" -ne 0 ]; then
 		head -n 400 "$f"
 	done
 	for f in "$build"/tmp_check/log/*; do
-		[ -f "$f" ] || continue
-		echo "--- $f (last 60 lines)"
-		tail -n 60 "$f"
+		[ -s "$f" ] || continue
+		echo "--- $f (last 80 lines)"
+		tail -n 80 "$f"
 	done
 fi
 
