@@ -18,6 +18,9 @@ DATA = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = setup domain semver publish compat plans security teardown
 
+ISOLATION = concurrent_publish
+ISOLATION_OPTS = --inputdir=test
+
 TAP_TESTS = 1
 PROVE_TESTS = $(wildcard test/t/*.pl)
 

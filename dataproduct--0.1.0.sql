@@ -26,7 +26,8 @@ CREATE TABLE dataproduct.product (
     domain      text NOT NULL REFERENCES dataproduct.domain,
     description text,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    created_by  name NOT NULL
+    created_by  name NOT NULL,
+    released_at timestamptz
 );
 COMMENT ON TABLE dataproduct.product IS
     'Data products, each belonging to one domain';

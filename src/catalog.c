@@ -29,10 +29,13 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+/* see dp_catalog_connect() */
+static bool catalog_read_only = true;
+
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
 static int	run_catalog(const char *sql, int nargs, Oid *argtypes,
-						Datum *values, const char *nulls, bool read_only);
+						Datum *values, const char *nulls);
 static char *result_text(int row, int col);
 static Datum result_datum(int row, int col);
 static Datum text_or_null(const char *str, char *null);
@@ -57,9 +60,16 @@ dp_catalog_owner(void)
 	return owner;
 }
 
+/*
+ * Start using the catalog.  Read-only callers (diff, next_version) see it
+ * as of their statement's snapshot.  Writers see every statement with a
+ * fresh snapshot, so that after waiting for a concurrent publish() they
+ * check against what it committed.
+ */
 void
-dp_catalog_connect(void)
+dp_catalog_connect(bool read_only)
 {
+	catalog_read_only = read_only;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 }
@@ -97,10 +107,10 @@ run_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values,
 
 static int
 run_catalog(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			const char *nulls, bool read_only)
+			const char *nulls)
 {
 	return run_as(dp_catalog_owner(), sql, nargs, argtypes, values, nulls,
-				  read_only);
+				  catalog_read_only);
 }
 
 /*
@@ -145,8 +155,11 @@ name_datum(const char *str)
 }
 
 /*
- * Look a product up, with the owner of its domain.  With "lock", the row is
- * locked FOR UPDATE so that releases of one product are serialized.
+ * Look a product up, with the owner of its domain.  With "lock", its row is
+ * updated with the time of this release, which serializes releases of one
+ * product: a concurrent publish() waits for this transaction and then, at
+ * READ COMMITTED, sees what it committed, or, at REPEATABLE READ and above,
+ * fails to serialize instead of checking against stale releases.
  */
 DpProduct *
 dp_get_product(const char *name, bool lock)
@@ -156,15 +169,16 @@ dp_get_product(const char *name, bool lock)
 	DpProduct  *product;
 
 	run_catalog(lock ?
-				"SELECT p.name, p.domain, d.owner::pg_catalog.oid"
-				" FROM dataproduct.product p"
-				" JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain"
-				" WHERE p.name OPERATOR(pg_catalog.=) $1 FOR UPDATE OF p" :
+				"UPDATE dataproduct.product p SET released_at = pg_catalog.now()"
+				" FROM dataproduct.domain d"
+				" WHERE d.name OPERATOR(pg_catalog.=) p.domain"
+				" AND p.name OPERATOR(pg_catalog.=) $1"
+				" RETURNING p.name, p.domain, d.owner::pg_catalog.oid" :
 				"SELECT p.name, p.domain, d.owner::pg_catalog.oid"
 				" FROM dataproduct.product p"
 				" JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain"
 				" WHERE p.name OPERATOR(pg_catalog.=) $1",
-				1, argtypes, values, NULL, !lock);
+				1, argtypes, values, NULL);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -194,7 +208,7 @@ dp_get_releases(const char *product, int32 major)
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND ($2 OPERATOR(pg_catalog.<) 0 OR major OPERATOR(pg_catalog.=) $2)"
 				" ORDER BY major, minor, patch",
-				2, argtypes, values, NULL, true);
+				2, argtypes, values, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		DpRelease  *r = palloc(sizeof(DpRelease));
@@ -247,7 +261,7 @@ dp_release_contract(int64 release_id)
 	run_catalog("SELECT name, source, source_kind, definition, description"
 				" FROM dataproduct.release_output"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
-				1, argtypes, values, NULL, true);
+				1, argtypes, values, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		DpOutput   *o = palloc0(sizeof(DpOutput));
@@ -264,7 +278,7 @@ dp_release_contract(int64 release_id)
 				" FROM dataproduct.release_column"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1"
 				" ORDER BY output, position",
-				1, argtypes, values, NULL, true);
+				1, argtypes, values, NULL);
 	foreach(lc, outputs)
 	{
 		DpOutput   *o = lfirst(lc);
@@ -294,8 +308,8 @@ dp_get_domain_owner(const char *name, bool missing_ok)
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
 	run_catalog("SELECT owner::pg_catalog.oid FROM dataproduct.domain"
-				" WHERE name OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
-				1, argtypes, values, NULL, false);
+				" WHERE name OPERATOR(pg_catalog.=) $1",
+				1, argtypes, values, NULL);
 	if (SPI_processed == 0 && missing_ok)
 		return InvalidOid;
 	if (SPI_processed == 0)
@@ -314,7 +328,7 @@ dp_product_exists(const char *name)
 
 	run_catalog("SELECT 1 FROM dataproduct.product"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
-				1, argtypes, values, NULL, true);
+				1, argtypes, values, NULL);
 	return SPI_processed > 0;
 }
 
@@ -327,7 +341,7 @@ dp_major_exists(const char *product, int32 major)
 	run_catalog("SELECT 1 FROM dataproduct.major_version"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND major OPERATOR(pg_catalog.=) $2",
-				2, argtypes, values, NULL, true);
+				2, argtypes, values, NULL);
 	return SPI_processed > 0;
 }
 
@@ -346,7 +360,7 @@ dp_is_version_schema(Oid nspid)
 	values[0] = name_datum(nspname);
 	run_catalog("SELECT 1 FROM dataproduct.major_version"
 				" WHERE schema_name OPERATOR(pg_catalog.=) $1",
-				1, argtypes, values, NULL, true);
+				1, argtypes, values, NULL);
 	return SPI_processed > 0;
 }
 
@@ -363,7 +377,7 @@ dp_insert_domain(const char *name, Oid owner, const char *description)
 	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
 	run_catalog("INSERT INTO dataproduct.domain (name, owner, description, created_by)"
 				" VALUES ($1, $2::pg_catalog.regrole, $3, $4)",
-				4, argtypes, values, nulls, false);
+				4, argtypes, values, nulls);
 }
 
 void
@@ -380,7 +394,7 @@ dp_insert_product(const char *name, const char *domain,
 	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
 	run_catalog("INSERT INTO dataproduct.product (name, domain, description, created_by)"
 				" VALUES ($1, $2, $3, $4)",
-				4, argtypes, values, nulls, false);
+				4, argtypes, values, nulls);
 }
 
 void
@@ -394,7 +408,7 @@ dp_insert_major(const char *product, int32 major, const char *schema)
 	values[2] = name_datum(schema);
 	run_catalog("INSERT INTO dataproduct.major_version (product, major, schema_name)"
 				" VALUES ($1, $2, $3)",
-				3, argtypes, values, NULL, false);
+				3, argtypes, values, NULL);
 }
 
 int64
@@ -414,7 +428,7 @@ dp_insert_release(const char *product, DpVersion version, const char *notes)
 				" (product, major, minor, patch, notes, published_by)"
 				" VALUES ($1, $2, $3, $4, $5, $6)"
 				" RETURNING release_id",
-				6, argtypes, values, nulls, false);
+				6, argtypes, values, nulls);
 	return DatumGetInt64(result_datum(0, 1));
 }
 
@@ -444,7 +458,7 @@ dp_insert_contract(int64 release_id, List *outputs)
 		run_catalog("INSERT INTO dataproduct.release_output"
 					" (release_id, name, source, source_kind, definition, description)"
 					" VALUES ($1, $2, $3, $4, $5, $6)",
-					6, otypes, ovalues, onulls, false);
+					6, otypes, ovalues, onulls);
 
 		foreach(lc2, o->columns)
 		{
@@ -463,7 +477,7 @@ dp_insert_contract(int64 release_id, List *outputs)
 			run_catalog("INSERT INTO dataproduct.release_column"
 						" (release_id, output, position, name, type, not_null, description)"
 						" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-						7, ctypes, cvalues, cnulls, false);
+						7, ctypes, cvalues, cnulls);
 		}
 	}
 }

@@ -333,7 +333,7 @@ dp_diff_versions(PG_FUNCTION_ARGS)
 	List	   *from_contract;
 	List	   *to_contract;
 
-	dp_catalog_connect();
+	dp_catalog_connect(true);
 	dp_get_product(product, false);
 	from_contract = dp_release_contract(dp_find_release(product, from)->id);
 	to_contract = dp_release_contract(dp_find_release(product, to)->id);
@@ -356,7 +356,7 @@ dp_diff_outputs(PG_FUNCTION_ARGS)
 	List	   *releases;
 	List	   *latest = NIL;
 
-	dp_catalog_connect();
+	dp_catalog_connect(true);
 	dp_get_product(product, false);
 	releases = dp_get_releases(product, -1);
 	if (releases != NIL)
@@ -381,7 +381,7 @@ dp_next_version(PG_FUNCTION_ARGS)
 	DpVersion	next = {1, 0, 0};
 	char	   *result;
 
-	dp_catalog_connect();
+	dp_catalog_connect(true);
 	dp_get_product(product, false);
 	releases = dp_get_releases(product, -1);
 	if (releases != NIL)

@@ -104,7 +104,7 @@ extern DpImpact dp_impact_against_major(const char *product, int32 major,
 
 /* catalog.c */
 extern Oid	dp_catalog_owner(void);
-extern void dp_catalog_connect(void);
+extern void dp_catalog_connect(bool read_only);
 extern void dp_catalog_finish(void);
 extern DpProduct *dp_get_product(const char *name, bool lock);
 extern List *dp_get_releases(const char *product, int32 major);

@@ -60,7 +60,7 @@ dp_create_domain(PG_FUNCTION_ARGS)
 				 errdetail("Only members of role \"%s\" may create a domain owned by it.",
 						   GetUserNameFromId(owner, false))));
 
-	dp_catalog_connect();
+	dp_catalog_connect(false);
 	if (OidIsValid(dp_get_domain_owner(name, true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -82,7 +82,7 @@ dp_create_product(PG_FUNCTION_ARGS)
 	char	   *description = optional_text_argument(fcinfo, 2);
 	Oid			owner;
 
-	dp_catalog_connect();
+	dp_catalog_connect(false);
 	owner = dp_get_domain_owner(domain, false);
 	if (!has_privs_of_role(GetUserId(), owner))
 		ereport(ERROR,

@@ -71,7 +71,7 @@ dp_publish(PG_FUNCTION_ARGS)
 	result = (Name) palloc0(NAMEDATALEN);
 	namestrcpy(result, schema);
 
-	dp_catalog_connect();
+	dp_catalog_connect(false);
 	product = dp_get_product(product_name, true);
 	check_may_publish(product);
 	major_exists = dp_major_exists(product->name, version.major);
