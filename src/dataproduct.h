@@ -16,7 +16,23 @@
 #define DATAPRODUCT_H
 
 #include "nodes/pg_list.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+
+/* PostgreSQL 16 replaced the per-class ACL checks with object_aclcheck() */
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
+#define dp_database_aclcheck(dbid, roleid, mode) \
+	object_aclcheck(DatabaseRelationId, (dbid), (roleid), (mode))
+#define dp_namespace_aclcheck(nspid, roleid, mode) \
+	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#else
+#define dp_database_aclcheck(dbid, roleid, mode) \
+	pg_database_aclcheck((dbid), (roleid), (mode))
+#define dp_namespace_aclcheck(nspid, roleid, mode) \
+	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
 
 /* the extension's schema, fixed by the control file */
 #define DP_SCHEMA_NAME	"dataproduct"

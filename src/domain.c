@@ -14,7 +14,6 @@
 
 #include "dataproduct.h"
 
-#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -47,12 +46,11 @@ dp_create_domain(PG_FUNCTION_ARGS)
 				 errmsg("domain owner must not be null")));
 	owner = PG_GETARG_OID(1);
 
-	if (pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+	if (dp_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to create domain \"%s\"", name),
-				 errdetail("Publishing creates schemas, which needs the CREATE privilege on database \"%s\".",
-						   get_database_name(MyDatabaseId))));
+				 errdetail("Publishing creates schemas, which needs the CREATE privilege on the database.")));
 	if (!is_member_of_role(GetUserId(), owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

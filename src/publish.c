@@ -206,7 +206,7 @@ check_owner_can_read(DpProduct *product, List *candidate)
 	{
 		DpOutput   *output = lfirst(lc);
 
-		if (pg_namespace_aclcheck(get_rel_namespace(output->relid),
+		if (dp_namespace_aclcheck(get_rel_namespace(output->relid),
 								  product->owner, ACL_USAGE) != ACLCHECK_OK ||
 			(pg_class_aclcheck(output->relid, product->owner, ACL_SELECT) != ACLCHECK_OK &&
 			 pg_attribute_aclcheck_all(output->relid, product->owner, ACL_SELECT,
