@@ -46,10 +46,19 @@ else
 	exit 1
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get -q -o Dpkg::Use-Pty=0 update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends install "${PACKAGES[@]}"
+# apt's output goes to a log, shown only if apt fails.
+echo "install-deps: installing ${missing[*]} (and what they depend on)"
+log=$(mktemp "${TMPDIR:-/tmp}/install-deps.XXXXXX")
+apt() {
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get -q -o Dpkg::Use-Pty=0 "$@" >>"$log" 2>&1 || {
+		tail -n 60 "$log" >&2
+		echo "install-deps: apt-get $* failed; its full output is in $log" >&2
+		exit 1
+	}
+}
+apt update
+apt -y --no-install-recommends install "${missing[@]}"
+grep -E '^[0-9]+ upgraded, [0-9]+ newly installed' "$log" || true
+rm -f "$log"
 echo "install-deps: done"

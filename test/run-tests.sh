@@ -86,6 +86,9 @@ if [ ! -d /var/run/postgresql ]; then
 	"${as_root[@]}" install -d -o postgres -g postgres -m 2775 /var/run/postgresql
 fi
 
+# Temporary files of the servers and tests (socket directories, which
+# PostgreSQL::Test::Utils keeps after a failure) go into $workdir too.
+mkdir "$workdir/tmp"
 if [ "$test_user" != "$(id -un)" ]; then
 	chown -R "$test_user": "$workdir"
 	as_test_user=(runuser -u "$test_user" --)
@@ -132,7 +135,7 @@ set +e
 	PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
 	HOME="$(getent passwd "$test_user" | cut -d: -f6)" \
 	USER="$test_user" LOGNAME="$test_user" \
-	LANG=C.UTF-8 TMPDIR=/tmp TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
+	LANG=C.UTF-8 TMPDIR="$workdir/tmp" TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
 	SUITES="${suites[*]}" PG_CONFIG="$PG_CONFIG" \
 	pg_virtualenv -v "$PGVERSION" bash "$workdir/suites.sh" "$build" "$@" 2>&1 |
 	tee "$workdir/tests.log"
