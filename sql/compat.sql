@@ -192,6 +192,9 @@ CREATE VIEW next.items AS SELECT id::bigint AS id, name, price FROM compat.items
 SELECT dataproduct.next_version('items', '{next.items}');
 SELECT dataproduct.publish('items', '2.0.0', '{next.items}');
 SELECT * FROM items_v2.items ORDER BY id;
+-- a built-in cast of a NOT NULL column keeps the promise
+SELECT column_name, type, not_null FROM dataproduct.contract_columns
+ WHERE product = 'items' AND version = '2.0.0' ORDER BY position;
 SELECT id, name, price, tag, qty FROM items_v1.items ORDER BY id;
 
 -- version 1 keeps taking compatible releases of its own; its breaking

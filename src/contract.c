@@ -10,10 +10,11 @@
  * its columns), with the column names, types with typmod, NOT NULL promises
  * and comments of the source.
  *
- * A view column is promised NOT NULL when it is a plain reference to a NOT
- * NULL column of a table, followed through views and subqueries, and
- * nothing in between can turn it NULL (outer joins, set operations, grouping
- * sets).  Anything else is not promised.
+ * A view column is promised NOT NULL when it is a reference to a NOT NULL
+ * column of a table, possibly under casts that cannot produce NULL,
+ * followed through views and subqueries, and nothing in between can turn it
+ * NULL (outer joins, set operations, grouping sets).  Anything else is not
+ * promised.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +23,7 @@
 #include "dataproduct.h"
 
 #include "access/relation.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -43,6 +45,8 @@ static const char *source_kind_name(char relkind);
 static char *frozen_definition(Relation rel, List *columns);
 static bool column_not_null(Relation rel, AttrNumber attnum, int depth);
 static bool query_column_not_null(Query *query, AttrNumber resno, int depth);
+static Var *column_reference(Expr *expr);
+static bool is_builtin_strict_cast(FuncExpr *func);
 static bool has_outer_join(Node *jtnode);
 static int	output_name_cmp(const ListCell *a, const ListCell *b);
 
@@ -257,12 +261,11 @@ query_column_not_null(Query *query, AttrNumber resno, int depth)
 	Relation	rel;
 	bool		result;
 
-	if (tle == NULL || !IsA(tle->expr, Var) ||
-		query->setOperations != NULL || query->groupingSets != NIL ||
-		has_outer_join((Node *) query->jointree))
+	if (tle == NULL || query->setOperations != NULL ||
+		query->groupingSets != NIL || has_outer_join((Node *) query->jointree))
 		return false;
-	var = (Var *) tle->expr;
-	if (var->varlevelsup != 0 || var->varattno <= 0)
+	var = column_reference(tle->expr);
+	if (var == NULL || var->varlevelsup != 0 || var->varattno <= 0)
 		return false;
 
 	rte = rt_fetch(var->varno, query->rtable);
@@ -275,6 +278,37 @@ query_column_not_null(Query *query, AttrNumber resno, int depth)
 	result = column_not_null(rel, var->varattno, depth + 1);
 	relation_close(rel, NoLock);
 	return result;
+}
+
+/*
+ * The column an expression passes through unchanged in nullness: a plain
+ * column reference, or one under binary-compatible relabelings and casts by
+ * built-in strict functions (int4 to int8, numeric(10,2) to numeric(12,2)),
+ * which return no NULL for a non-NULL input.  NULL for anything else.
+ */
+static Var *
+column_reference(Expr *expr)
+{
+	for (;;)
+	{
+		if (IsA(expr, Var))
+			return (Var *) expr;
+		if (IsA(expr, RelabelType))
+			expr = ((RelabelType *) expr)->arg;
+		else if (IsA(expr, FuncExpr) && is_builtin_strict_cast((FuncExpr *) expr))
+			expr = linitial(((FuncExpr *) expr)->args);
+		else
+			return NULL;
+	}
+}
+
+static bool
+is_builtin_strict_cast(FuncExpr *func)
+{
+	return (func->funcformat == COERCE_EXPLICIT_CAST ||
+			func->funcformat == COERCE_IMPLICIT_CAST) &&
+		func->funcid < FirstNormalObjectId &&
+		func_strict(func->funcid);
 }
 
 /*
