@@ -17,84 +17,21 @@
 # Exits 0 only if every suite passed and at least one test ran.
 set -euo pipefail
 
-PGVERSION=15
-PG_CONFIG=/usr/lib/postgresql/$PGVERSION/bin/pg_config
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-srcroot=$(cd "$here/.." && pwd)
-
-step() { printf '\n=== %s\n' "$*"; }
-die() { printf 'run-tests: %s\n' "$*" >&2; exit 1; }
-
-if [ "$(id -u)" -eq 0 ]; then
-	as_root=()
-	test_user=postgres
-elif command -v sudo >/dev/null 2>&1; then
-	as_root=(sudo)
-	test_user=$(id -un)
-else
-	die "installing the extension needs root: run as root, or install sudo"
-fi
+prog=run-tests
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 started=$SECONDS
 
 step "Dependencies"
-bash "$here/install-deps.sh"
-id "$test_user" >/dev/null 2>&1 || die "user $test_user does not exist (it comes with postgresql-common)"
+bash "$libdir/install-deps.sh"
+id "$run_user" >/dev/null 2>&1 || die "user $run_user does not exist (it comes with postgresql-common)"
 
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/dataproduct-tests.XXXXXX")
-cleanup() { rm -rf "$workdir"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_workdir
 build="$workdir/src"
-mkdir "$build"
-
-# Copy git-tracked and untracked, non-ignored files; without git, all files
-# but the usual build and test outputs.
 step "Copying $srcroot to $build"
-if command -v git >/dev/null 2>&1 &&
-   [ "$(git -C "$srcroot" rev-parse --show-toplevel 2>/dev/null)" = "$srcroot" ]; then
-	(cd "$srcroot" &&
-	 git ls-files -z --cached --others --exclude-standard |
-	 while IFS= read -r -d '' f; do
-		 if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-	 done |
-	 tar --null --no-recursion -T - -cf -) | tar -C "$build" -xf -
-else
-	tar -C "$srcroot" --exclude=./.git --exclude='*.o' --exclude='*.so' \
-		--exclude='*.bc' --exclude=./results --exclude=./regression.diffs \
-		--exclude=./regression.out --exclude=./tmp_check \
-		--exclude=./tmp_check_iso --exclude=./output_iso --exclude=./log \
-		-cf - . | tar -C "$build" -xf -
-fi
-
-step "Build"
-make -C "$build" -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >"$workdir/build.log" 2>&1 || {
-	cat "$workdir/build.log"; die "build failed"; }
-# Show compiler warnings, not the compiler command lines.
-grep -E -A3 ': (warning|error):' "$workdir/build.log" || echo "built without compiler warnings"
-
-step "Install"
-"${as_root[@]}" make -C "$build" PG_CONFIG="$PG_CONFIG" install >"$workdir/install.log" 2>&1 || {
-	cat "$workdir/install.log"; die "make install failed"; }
-echo "installed into $("$PG_CONFIG" --pkglibdir) and $("$PG_CONFIG" --sharedir)/extension"
-
-# The throw-away cluster's sockets go to /var/run/postgresql, which is
-# created at boot; make sure it exists in containers too.
-if [ ! -d /var/run/postgresql ]; then
-	"${as_root[@]}" install -d -o postgres -g postgres -m 2775 /var/run/postgresql
-fi
-
-# Temporary files of the servers and tests (socket directories, which
-# PostgreSQL::Test::Utils keeps after a failure) go into $workdir too.
-mkdir "$workdir/tmp"
-if [ "$test_user" != "$(id -un)" ]; then
-	chown -R "$test_user": "$workdir"
-	as_test_user=(runuser -u "$test_user" --)
-else
-	as_test_user=()
-fi
+copy_sources
+step "Build and install"
+build_and_install
 
 # Which suites exist.  PGXS runs prove on "t/*.pl" when PROVE_TESTS is empty,
 # which fails, so the TAP suite is skipped while test/t has no test.
@@ -129,14 +66,9 @@ done
 exit $status
 EOF
 
-step "Tests: ${suites[*]} (as $test_user, in a throw-away PostgreSQL $PGVERSION cluster)"
+step "Tests: ${suites[*]} (as $run_user, in a throw-away PostgreSQL $PGVERSION cluster)"
 set +e
-"${as_test_user[@]}" env -i \
-	PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-	HOME="$(getent passwd "$test_user" | cut -d: -f6)" \
-	USER="$test_user" LOGNAME="$test_user" \
-	LANG=C.UTF-8 TMPDIR="$workdir/tmp" TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
-	SUITES="${suites[*]}" PG_CONFIG="$PG_CONFIG" \
+in_throwaway_cluster SUITES="${suites[*]}" \
 	pg_virtualenv -v "$PGVERSION" bash "$workdir/suites.sh" "$build" "$@" 2>&1 |
 	tee "$workdir/tests.log"
 status=${PIPESTATUS[0]}
