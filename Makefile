@@ -27,3 +27,6 @@ PROVE_TESTS = $(wildcard test/t/*.pl)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every module includes the shared header
+$(OBJS): src/dataproduct.h

@@ -56,6 +56,24 @@ SELECT * FROM dataproduct.diff('accounts', '{sec.accounts,sec.masked}');
 SELECT dataproduct.next_version('accounts', '{sec.accounts,sec.masked}');
 RESET ROLE;
 
+-- a security barrier view stays one: a leaky function of the reader sees
+-- only the rows the view lets through
+CREATE VIEW sec.small_accounts WITH (security_barrier) AS
+SELECT id, holder FROM sec.accounts WHERE balance < 60;
+GRANT SELECT ON sec.small_accounts TO regress_dp_owner;
+SET ROLE regress_dp_member;
+SELECT dataproduct.publish('accounts', '1.1.0', '{sec.accounts,sec.masked,sec.small_accounts}');
+RESET ROLE;
+SELECT relname, reloptions FROM pg_class
+ WHERE relnamespace = 'accounts_v1'::regnamespace ORDER BY 1;
+GRANT USAGE ON SCHEMA accounts_v1 TO regress_dp_consumer;
+GRANT SELECT ON accounts_v1.small_accounts TO regress_dp_consumer;
+SET ROLE regress_dp_consumer;
+CREATE FUNCTION pg_temp.leak(text) RETURNS boolean LANGUAGE plpgsql
+    COST 0.0000001 AS $$ BEGIN RAISE NOTICE 'saw %', $1; RETURN true; END $$;
+SELECT * FROM accounts_v1.small_accounts WHERE pg_temp.leak(holder);
+RESET ROLE;
+
 -- the consumer's search_path cannot redirect the extension's queries
 CREATE SCHEMA evil;
 CREATE FUNCTION evil.texteq_always(text, text) RETURNS boolean
@@ -64,7 +82,7 @@ CREATE OPERATOR evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil.texteq_
 CREATE TABLE evil.product (name text, domain text);
 SET search_path = evil, pg_catalog;
 SELECT dataproduct.publish('no_such_product', '1.0.0', '{sec.accounts}');
-SELECT dataproduct.next_version('accounts', '{sec.accounts,sec.masked}');
+SELECT dataproduct.next_version('accounts', '{sec.accounts,sec.masked,sec.small_accounts}');
 RESET search_path;
 
 --

@@ -146,6 +146,8 @@ output_from_relation(Oid relid)
 						output->source_kind, output->source)));
 
 	output->definition = frozen_definition(rel, output->columns);
+	output->security_barrier = rel->rd_rel->relkind == RELKIND_VIEW &&
+		RelationIsSecurityView(rel);
 	relation_close(rel, NoLock);
 	return output;
 }

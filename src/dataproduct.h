@@ -72,6 +72,7 @@ typedef struct DpOutput
 	char	   *source;			/* qualified name of the source relation */
 	const char *source_kind;	/* "table", "view", ... */
 	char	   *definition;		/* the frozen query of the view */
+	bool		security_barrier;	/* the source is a security barrier view */
 	char	   *description;	/* relation comment, or NULL */
 	List	   *columns;		/* of DpColumn, in column order */
 } DpOutput;

@@ -282,7 +282,10 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	foreach(lc, output->columns)
 		appendStringInfo(&sql, "%s%s", lc == list_head(output->columns) ? "" : ", ",
 						 quote_identifier(((DpColumn *) lfirst(lc))->name));
-	appendStringInfo(&sql, ") AS %s", output->definition);
+	/* a barrier that keeps rows from leaky functions stays one */
+	appendStringInfo(&sql, ")%s AS %s",
+					 output->security_barrier ? " WITH (security_barrier)" : "",
+					 output->definition);
 	dp_execute_as(product->owner, sql.data);
 
 	dp_execute_as(product->owner,
