@@ -15,6 +15,11 @@
 # and with prepared statements as fast as the table (product/base >= 0.98);
 # with the simple protocol a view costs its rewrite on every query, a view
 # of any kind, so product/base there shows what views cost, not dataproduct.
+# The hand-written view is owned, like the version view, by the domain owner
+# (bench_team): a view owned by a non-superuser costs a real privilege check
+# on the table at every execution (about 0.4% of a point lookup), so with
+# the same owner any difference left between the two is dataproduct's.
+# Queries run as the superuser postgres.
 #
 # Method, to keep a shared 2-core machine's noise out of the ratios:
 #   - a throwaway cluster (initdb in a mktemp dir, Unix socket only, own
@@ -22,13 +27,25 @@
 #     query, data in shared_buffers (pg_prewarm), VACUUM (FREEZE, ANALYZE);
 #   - one client (-c 1 -j 1); by default the server is pinned to the last
 #     CPU and pgbench to the first, so the two never fight over one core;
-#   - per configuration (case x protocol): a warm-up run of each relation,
-#     then BENCH_ROUNDS rounds of BENCH_SECONDS-second runs, each round
-#     running base, hand and product back to back, in an order that rotates
-#     from round to round;
-#   - reported tps is the median over the rounds; reported ratios are the
-#     median of the per-round ratios (runs of one round are seconds apart,
-#     so a paired ratio cancels slow drift of the machine's speed).
+#   - the three relations are interleaved as finely as pgbench can: one run
+#     holds one script per relation (-f base -f hand -f product), and pgbench
+#     picks one of them at random for every transaction, so whatever else
+#     the machine does slows all three alike; each transaction's latency is
+#     logged (-l) with the script it ran;
+#   - a relation's tps in a run is 1 / the mean latency of the faster half
+#     of its transactions (a load spike makes some transactions slow, never
+#     fast: trimming the slow half removes most of it, for all three alike);
+#   - per case and protocol: a BENCH_WARMUP-second warm-up run, then
+#     BENCH_ROUNDS runs ("rounds") of BENCH_SECONDS seconds, each a new
+#     connection; reported tps is the median over the rounds, a reported
+#     ratio the median of the per-round ratios (printed too, to show the
+#     spread).
+#
+# Alternating whole pgbench runs of each relation (base, hand, product,
+# base, ...) was tried first: with another job busy on the machine, tps of
+# runs seconds apart differed by up to 5x, and even the server's CPU time
+# per transaction rose up to 4x, so no ratio of separate runs was stable;
+# ratios within one mixed run stay within about 1%.
 #
 # Usage (as root, or as a user who can run initdb; root runs the server as
 # the "postgres" OS user):
@@ -37,9 +54,9 @@
 #
 # Environment (defaults give a run of about 4 minutes):
 #   BENCH_ROWS=100000    rows in bench.orders (the scan reads all of them)
-#   BENCH_SECONDS=4      seconds of one pgbench run
-#   BENCH_ROUNDS=5       rounds per configuration
-#   BENCH_WARMUP=2       seconds of the warm-up run of each relation
+#   BENCH_SECONDS=3      seconds of one round (one pgbench run)
+#   BENCH_ROUNDS=15      rounds per case and protocol
+#   BENCH_WARMUP=3       seconds of the warm-up run per case and protocol
 #   BENCH_CASES="point scan"          which cases to run
 #   BENCH_PROTOCOLS="simple prepared" which protocols to run
 #   BENCH_PIN=1          pin server and pgbench to different CPUs (0: don't)
@@ -54,9 +71,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 BENCH_ROWS=${BENCH_ROWS:-100000}
-BENCH_SECONDS=${BENCH_SECONDS:-4}
-BENCH_ROUNDS=${BENCH_ROUNDS:-5}
-BENCH_WARMUP=${BENCH_WARMUP:-2}
+BENCH_SECONDS=${BENCH_SECONDS:-3}
+BENCH_ROUNDS=${BENCH_ROUNDS:-15}
+BENCH_WARMUP=${BENCH_WARMUP:-3}
 BENCH_CASES=${BENCH_CASES:-point scan}
 BENCH_PROTOCOLS=${BENCH_PROTOCOLS:-simple prepared}
 BENCH_PIN=${BENCH_PIN:-1}
@@ -70,6 +87,18 @@ TARGET_HAND=0.97
 TARGET_BASE_PREPARED=0.98
 
 die() { echo "views.sh: $*" >&2; exit 1; }
+
+for c in $BENCH_CASES; do
+	case $c in point | scan) ;; *) die "unknown case '$c' (point, scan)" ;; esac
+done
+for p in $BENCH_PROTOCOLS; do
+	case $p in simple | prepared | extended) ;; *) die "unknown protocol '$p' (simple, prepared, extended)" ;; esac
+done
+for v in BENCH_ROWS BENCH_SECONDS BENCH_ROUNDS BENCH_WARMUP; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number"
+done
+[ "$BENCH_SECONDS" -ge 1 ] && [ "$BENCH_ROUNDS" -ge 1 ] && [ "$BENCH_ROWS" -ge 1 ] ||
+	die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_ROWS must be at least 1"
 
 command -v "$PG_CONFIG" >/dev/null || die "$PG_CONFIG not found"
 pgbin=$("$PG_CONFIG" --bindir)
@@ -165,7 +194,6 @@ full_page_writes = off
 autovacuum = off
 jit = off
 max_parallel_workers_per_gather = 0
-track_activities = on
 EOF
 
 server_cmd=("$PG_CTL" -D "$datadir" -l "$workdir/server.log" -w -t 60 start)
@@ -184,7 +212,7 @@ sql_value() { "${PSQLX[@]}" -At "$@"; }
 # Data, the data product and the hand-written view.
 # ---------------------------------------------------------------------------
 echo "== setup: bench.orders with $BENCH_ROWS rows, data product orders 1.0.0"
-sql -v rows="$BENCH_ROWS" <<'EOF'
+sql -v rows="$BENCH_ROWS" >/dev/null <<'EOF'
 CREATE ROLE bench_team NOLOGIN;
 CREATE SCHEMA bench;
 CREATE TABLE bench.orders (
@@ -193,7 +221,7 @@ CREATE TABLE bench.orders (
     amount     numeric(10,2),
     created_at timestamptz
 );
-SELECT setseed(0.42) \gset
+SELECT setseed(0.42);
 INSERT INTO bench.orders
 SELECT i,
        'customer-' || (i % 5000),
@@ -207,8 +235,11 @@ CREATE EXTENSION dataproduct;
 SELECT dataproduct.create_domain('bench', 'bench_team');
 SELECT dataproduct.create_product('orders', 'bench');
 
+-- The team's own view, owned like the version view by the domain owner, so
+-- that both read bench.orders with the same role's privileges.
 CREATE VIEW bench.orders_hand AS
 SELECT id, customer, amount, created_at FROM bench.orders;
+ALTER VIEW bench.orders_hand OWNER TO bench_team;
 
 VACUUM (FREEZE, ANALYZE) bench.orders;
 CREATE EXTENSION pg_prewarm;
@@ -224,7 +255,7 @@ RELS=(base hand product)
 
 echo "-- $product_rel (made by dataproduct.publish), owner $(sql_value -c "SELECT relowner::regrole FROM pg_class WHERE oid = '$product_rel'::regclass"):"
 sql_value -c "SELECT pg_get_viewdef('$product_rel'::regclass, true)" | sed 's/^/   /'
-echo "-- bench.orders_hand (hand-written):"
+echo "-- bench.orders_hand (hand-written), owner $(sql_value -c "SELECT relowner::regrole FROM pg_class WHERE oid = 'bench.orders_hand'::regclass"):"
 sql_value -c "SELECT pg_get_viewdef('bench.orders_hand'::regclass, true)" | sed 's/^/   /'
 
 # ---------------------------------------------------------------------------
@@ -238,15 +269,11 @@ query() { # case relation
 }
 mkdir -p "$workdir/scripts"
 for c in $BENCH_CASES; do
-	case $c in point | scan) ;; *) die "unknown case '$c' (point, scan)" ;; esac
 	for r in "${RELS[@]}"; do
 		f="$workdir/scripts/$c-$r.sql"
 		[ "$c" = point ] && echo '\set id random(1, :rows)' >"$f" || : >"$f"
 		query "$c" "${REL[$r]}" >>"$f"
 	done
-done
-for p in $BENCH_PROTOCOLS; do
-	case $p in simple | prepared | extended) ;; *) die "unknown protocol '$p'" ;; esac
 done
 
 echo
@@ -271,18 +298,46 @@ for c in $BENCH_CASES; do
 done
 if [ "$plans_differ" = 0 ]; then
 	echo "-- plans: the same for base table, hand-written view and version view"
+else
+	echo "-- plans: NOT the same for the three relations (see ^^^ above)"
 fi
 
 # ---------------------------------------------------------------------------
 # Measurements.
 # ---------------------------------------------------------------------------
-run_pgbench() { # case protocol relation seconds -> tps
-	local cmd=("$PGBENCH" -n -c 1 -j 1 -M "$2" -T "$4" -D rows="$BENCH_ROWS"
-		-h "$workdir" -p "$BENCH_PORT" -U postgres -f "$workdir/scripts/$1-$3.sql" postgres)
-	[ -n "$client_cpu" ] && cmd=(taskset -c "$client_cpu" "${cmd[@]}")
-	local out
-	out=$("${cmd[@]}" 2>&1) || { echo "$out" >&2; die "pgbench failed ($1, $2, $3)"; }
-	echo "$out" | awk '/^tps = / { print $3; exit }'
+# One round: one pgbench run of the three relations' scripts, mixed at random
+# transaction by transaction (-f ... -f ... -f ..., equal weights), every
+# transaction's latency logged (-l).  Prints, for base, hand and product,
+# "tps" = 1e6 / mean latency (us) of the faster half of that relation's
+# transactions.
+run_round() { # case protocol seconds
+	local prefix="$workdir/log/round" out
+	rm -f "$prefix".*
+	local cmd=("$PGBENCH" -n -c 1 -j 1 -M "$2" -T "$3" -D rows="$BENCH_ROWS"
+		-l --log-prefix="$prefix" -h "$workdir" -p "$BENCH_PORT" -U postgres)
+	for r in "${RELS[@]}"; do cmd+=(-f "$workdir/scripts/$1-$r.sql"); done
+	cmd+=(postgres)
+	if [ -n "$client_cpu" ]; then cmd=(taskset -c "$client_cpu" "${cmd[@]}"); fi
+	out=$("${cmd[@]}" 2>&1) || { echo "$out" >&2; die "pgbench failed ($1, $2)"; }
+	# log line: client_id transaction_no latency_us script_no epoch_s epoch_us
+	cat "$prefix".* | sort -k4,4n -k3,3n | awk '
+		function flush() {
+			if (n > 0) {
+				h = int((n + 1) / 2); s = 0
+				for (j = 1; j <= h; j++) s += v[j]
+				tps[cur] = 1e6 * h / s
+			}
+			n = 0
+		}
+		NR == 1 { cur = $4 }
+		$4 != cur { flush(); cur = $4 }
+		{ v[++n] = $3 }
+		END {
+			flush()
+			if (!(0 in tps) || !(1 in tps) || !(2 in tps)) exit 1
+			printf "%.3f %.3f %.3f\n", tps[0], tps[1], tps[2]
+		}' || die "pgbench logged no transactions of some relation ($1, $2)"
+	rm -f "$prefix".*
 }
 
 median() { # numbers as arguments
@@ -291,62 +346,65 @@ median() { # numbers as arguments
 		else if (NR % 2) printf "%.6f\n", v[(NR + 1) / 2];
 		else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
+below() { awk -v x="$1" -v t="$2" 'BEGIN { exit !(x < t) }'; }
 
+mkdir -p "$workdir/log"
 ncases=$(echo $BENCH_CASES | wc -w)
 nprotos=$(echo $BENCH_PROTOCOLS | wc -w)
-estimate=$((ncases * nprotos * 3 * (BENCH_WARMUP + BENCH_ROUNDS * BENCH_SECONDS)))
+estimate=$((ncases * nprotos * (BENCH_WARMUP + BENCH_ROUNDS * BENCH_SECONDS)))
+if [ -n "$server_cpu" ]; then
+	pinned="server on cpu $server_cpu, pgbench on cpu $client_cpu"
+else
+	pinned="not pinned"
+fi
 echo
-echo "== measuring: $BENCH_ROUNDS rounds x ${BENCH_SECONDS}s per relation and configuration," \
-	"1 client, pinned: ${server_cpu:+server cpu $server_cpu, pgbench cpu $client_cpu}${server_cpu:-no}" \
-	"(about $((estimate / 60))m$((estimate % 60))s)"
+echo "== measuring: per case and protocol ${BENCH_WARMUP}s warm-up, then $BENCH_ROUNDS rounds of ${BENCH_SECONDS}s;"
+echo "   1 client, $pinned; about $((estimate / 60))m$((estimate % 60))s;" \
+	"load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 
 declare -a ROWS_OUT=()
 misses=0
 for c in $BENCH_CASES; do
 	for p in $BENCH_PROTOCOLS; do
-		for r in "${RELS[@]}"; do
-			if [ "$BENCH_WARMUP" -gt 0 ]; then
-				run_pgbench "$c" "$p" "$r" "$BENCH_WARMUP" >/dev/null
-			fi
-		done
-		declare -A T=()
-		ratios_hand=() ratios_base=()
-		line=""
+		if [ "$BENCH_WARMUP" -gt 0 ]; then
+			run_round "$c" "$p" "$BENCH_WARMUP" >/dev/null
+		fi
+		tb=() th=() tp=() rh=() rb=()
 		for ((i = 0; i < BENCH_ROUNDS; i++)); do
-			for ((k = 0; k < 3; k++)); do
-				r=${RELS[$(((i + k) % 3))]}
-				T[$r,$i]=$(run_pgbench "$c" "$p" "$r" "$BENCH_SECONDS")
-			done
-			ratios_hand+=("$(awk -v a="${T[product,$i]}" -v b="${T[hand,$i]}" 'BEGIN { printf "%.6f", a / b }')")
-			ratios_base+=("$(awk -v a="${T[product,$i]}" -v b="${T[base,$i]}" 'BEGIN { printf "%.6f", a / b }')")
-			line+=$(printf ' %.3f/%.3f' "${ratios_hand[$i]}" "${ratios_base[$i]}")
-		done
-		tb=() th=() tp=()
-		for ((i = 0; i < BENCH_ROUNDS; i++)); do
-			tb+=("${T[base,$i]}") th+=("${T[hand,$i]}") tp+=("${T[product,$i]}")
+			res=$(run_round "$c" "$p" "$BENCH_SECONDS")
+			read -r b h q <<<"$res"
+			tb+=("$b") th+=("$h") tp+=("$q")
+			rh+=("$(div "$q" "$h")") rb+=("$(div "$q" "$b")")
 		done
 		mb=$(median "${tb[@]}") mh=$(median "${th[@]}") mp=$(median "${tp[@]}")
-		rh=$(median "${ratios_hand[@]}") rb=$(median "${ratios_base[@]}")
-		echo "   $c/$p  per-round product/hand / product/base:$line"
+		mrh=$(median "${rh[@]}") mrb=$(median "${rb[@]}")
+		printf '   %-6s %-9s per round, product/hand:' "$c" "$p"
+		printf ' %.3f' "${rh[@]}"
+		printf '\n   %-6s %-9s            product/base:' "" ""
+		printf ' %.3f' "${rb[@]}"
+		echo
 		note=""
-		if awk -v x="$rh" -v t="$TARGET_HAND" 'BEGIN { exit !(x < t) }'; then
+		if below "$mrh" "$TARGET_HAND"; then
 			note+=" product/hand < $TARGET_HAND"
 		fi
-		if [ "$p" = prepared ] && awk -v x="$rb" -v t="$TARGET_BASE_PREPARED" 'BEGIN { exit !(x < t) }'; then
+		if [ "$p" = prepared ] && below "$mrb" "$TARGET_BASE_PREPARED"; then
 			note+=" product/base < $TARGET_BASE_PREPARED"
 		fi
 		if [ -n "$note" ]; then misses=$((misses + 1)); fi
 		ROWS_OUT+=("$(printf '%-6s %-9s %12.1f %12.1f %12.1f %13.3f %13.3f  %s' \
-			"$c" "$p" "$mb" "$mh" "$mp" "$rh" "$rb" "${note:- ok}")")
-		unset T
+			"$c" "$p" "$mb" "$mh" "$mp" "$mrh" "$mrb" "${note:-ok}")")
 	done
 done
+echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 
 echo
-echo "== results: median tps over $BENCH_ROUNDS rounds; ratios are medians of per-round ratios"
+echo "== results (median of $BENCH_ROUNDS rounds; ratios: median of the per-round ratios)"
 echo "   point: primary-key lookup of a random id among $BENCH_ROWS rows"
 echo "   scan:  SELECT sum(amount), count(*) over all $BENCH_ROWS rows"
-echo "   targets: product/hand >= $TARGET_HAND; with prepared statements product/base >= $TARGET_BASE_PREPARED"
+echo "   tps: 1 / mean latency of the faster half of the relation's transactions, the three"
+echo "        relations' transactions mixed at random in each pgbench run (1 client)"
+echo "   targets: product/hand >= $TARGET_HAND; prepared: product/base >= $TARGET_BASE_PREPARED"
 echo
 printf '%-6s %-9s %12s %12s %12s %13s %13s  %s\n' \
 	case protocol "tps base" "tps hand" "tps product" "product/hand" "product/base" target
@@ -354,7 +412,7 @@ printf '%s\n' "------ --------- ------------ ------------ ------------ ---------
 printf '%s\n' "${ROWS_OUT[@]}"
 echo
 if [ "$misses" -gt 0 ]; then
-	echo "$misses configuration(s) missed a target (noise? rerun with larger BENCH_SECONDS/BENCH_ROUNDS)"
+	echo "$misses configuration(s) missed a target (a busy machine? more BENCH_SECONDS/BENCH_ROUNDS)"
 	if [ "$BENCH_STRICT" = 1 ]; then exit 1; fi
 else
 	echo "all targets met"
