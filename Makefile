@@ -10,13 +10,14 @@ OBJS = \
 	src/contract.o \
 	src/dataproduct.o \
 	src/domain.o \
+	src/guard.o \
 	src/publish.o \
 	src/semver.o
 PGFILEDESC = "dataproduct - semantically versioned data products"
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql
 
-REGRESS = setup domain semver publish compat plans security teardown
+REGRESS = setup domain semver publish compat plans security guard teardown
 
 ISOLATION = concurrent_publish
 ISOLATION_OPTS = --inputdir=test

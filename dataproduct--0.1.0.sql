@@ -234,3 +234,66 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'dp_next_version';
 COMMENT ON FUNCTION dataproduct.next_version(text, regclass[]) IS
     'The smallest version under which these outputs can be published';
+
+--
+-- The contract guard (src/guard.c): event triggers fire in every session
+-- of the database, without shared_preload_libraries.
+--
+
+CREATE FUNCTION dataproduct.guard_ddl_command_end()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'dp_guard_ddl_command_end';
+COMMENT ON FUNCTION dataproduct.guard_ddl_command_end() IS
+    'Refuses DDL that changes a version schema or breaks the contract of a live version';
+
+CREATE FUNCTION dataproduct.guard_sql_drop()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'dp_guard_sql_drop';
+COMMENT ON FUNCTION dataproduct.guard_sql_drop() IS
+    'Refuses DROP, direct or cascaded, of anything in a live version schema';
+
+CREATE FUNCTION dataproduct.guard_ddl_command_start()
+RETURNS event_trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'dp_guard_ddl_command_start';
+COMMENT ON FUNCTION dataproduct.guard_ddl_command_start() IS
+    'Refuses to drop the extension while data products have live versions';
+
+CREATE FUNCTION dataproduct.guard_catalog_changed()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'dp_guard_catalog_changed';
+COMMENT ON FUNCTION dataproduct.guard_catalog_changed() IS
+    'Tells every session that the set of live version schemas changed';
+
+CREATE EVENT TRIGGER dataproduct_guard_ddl_command_end
+    ON ddl_command_end
+    EXECUTE FUNCTION dataproduct.guard_ddl_command_end();
+COMMENT ON EVENT TRIGGER dataproduct_guard_ddl_command_end IS
+    'dataproduct contract guard: changes to version schemas and to what live versions read';
+
+CREATE EVENT TRIGGER dataproduct_guard_sql_drop
+    ON sql_drop
+    EXECUTE FUNCTION dataproduct.guard_sql_drop();
+COMMENT ON EVENT TRIGGER dataproduct_guard_sql_drop IS
+    'dataproduct contract guard: drops of anything in a live version schema';
+
+CREATE EVENT TRIGGER dataproduct_guard_drop_extension
+    ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION dataproduct.guard_ddl_command_start();
+COMMENT ON EVENT TRIGGER dataproduct_guard_drop_extension IS
+    'dataproduct contract guard: the extension stays while versions are live';
+
+CREATE TRIGGER guard_catalog_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dataproduct.major_version
+    FOR EACH STATEMENT EXECUTE FUNCTION dataproduct.guard_catalog_changed();
+COMMENT ON TRIGGER guard_catalog_changed ON dataproduct.major_version IS
+    'Invalidates every session''s set of live version schemas';
+CREATE TRIGGER guard_catalog_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dataproduct.release
+    FOR EACH STATEMENT EXECUTE FUNCTION dataproduct.guard_catalog_changed();
+COMMENT ON TRIGGER guard_catalog_changed ON dataproduct.release IS
+    'Invalidates every session''s record of the latest release of each live version';

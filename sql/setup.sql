@@ -31,11 +31,18 @@ SELECT pg_describe_object(classid, objid, objsubid) AS uncommented
 SELECT unnest(extconfig)::regclass AS dumped
   FROM pg_extension WHERE extname = 'dataproduct' ORDER BY 1;
 
--- every function pins its search_path
+-- every function callable from SQL pins its search_path, and none is
+-- SECURITY DEFINER (the guard's trigger functions pin it where it matters)
 SELECT p.oid::regprocedure AS function, p.proconfig, p.prosecdef
   FROM pg_proc p
  WHERE p.pronamespace = 'dataproduct'::regnamespace
+   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)
  ORDER BY 1;
+
+-- the guard: event triggers, and the triggers that keep its cache fresh
+SELECT evtname, evtevent, evttags, evtenabled FROM pg_event_trigger ORDER BY 1;
+SELECT tgname, tgrelid::regclass FROM pg_trigger
+ WHERE tgrelid::regclass::text LIKE 'dataproduct.%' AND NOT tgisinternal ORDER BY 2;
 
 -- the views are readable by everyone, the tables by nobody else
 SELECT c.relname, c.relkind,

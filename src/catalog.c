@@ -481,3 +481,48 @@ dp_insert_contract(int64 release_id, List *outputs)
 		}
 	}
 }
+
+/*
+ * Add every live major version's schema to the guard's set.
+ */
+void
+dp_load_live_majors(void *schemas)
+{
+	run_catalog("SELECT m.schema_name, m.product, m.major, r.version"
+				" FROM dataproduct.major_version m"
+				" CROSS JOIN LATERAL ("
+				"  SELECT pg_catalog.format('%s.%s.%s', major, minor, patch) AS version"
+				"    FROM dataproduct.release r"
+				"   WHERE r.product OPERATOR(pg_catalog.=) m.product"
+				"     AND r.major OPERATOR(pg_catalog.=) m.major"
+				"   ORDER BY minor DESC, patch DESC LIMIT 1) r"
+				" WHERE m.status OPERATOR(pg_catalog.<>) 'retired'",
+				0, NULL, NULL, NULL);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		dp_guard_add_version_schema(schemas, result_text(i, 1),
+									result_text(i, 2),
+									DatumGetInt32(result_datum(i, 3)),
+									result_text(i, 4));
+}
+
+/*
+ * What the latest release of a major version promises for one output, or
+ * NULL if it has no such output.
+ */
+DpOutput *
+dp_promised_output(const char *product, int32 major, const char *output)
+{
+	List	   *releases = dp_get_releases(product, major);
+	ListCell   *lc;
+
+	if (releases == NIL)
+		return NULL;
+	foreach(lc, dp_release_contract(((DpRelease *) llast(releases))->id))
+	{
+		DpOutput   *o = lfirst(lc);
+
+		if (strcmp(o->name, output) == 0)
+			return o;
+	}
+	return NULL;
+}

@@ -108,7 +108,6 @@ static DpOutput *
 output_from_relation(Oid relid)
 {
 	Relation	rel = try_relation_open(relid, AccessShareLock);
-	TupleDesc	tupdesc;
 	DpOutput   *output = palloc0(sizeof(DpOutput));
 
 	if (rel == NULL)
@@ -124,21 +123,7 @@ output_from_relation(Oid relid)
 	output->source_kind = source_kind_name(rel->rd_rel->relkind);
 	output->description = GetComment(relid, RelationRelationId, 0);
 
-	tupdesc = RelationGetDescr(rel);
-	for (int i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		DpColumn   *column;
-
-		if (att->attisdropped)
-			continue;
-		column = palloc(sizeof(DpColumn));
-		column->name = pstrdup(NameStr(att->attname));
-		column->type = format_type_with_typemod(att->atttypid, att->atttypmod);
-		column->not_null = column_not_null(rel, att->attnum, 0);
-		column->description = GetComment(relid, RelationRelationId, att->attnum);
-		output->columns = lappend(output->columns, column);
-	}
+	output->columns = dp_relation_columns(rel);
 	if (output->columns == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -150,6 +135,35 @@ output_from_relation(Oid relid)
 		RelationIsSecurityView(rel);
 	relation_close(rel, NoLock);
 	return output;
+}
+
+/*
+ * The columns a relation gives: names, types with typmod, NOT NULL
+ * promises and comments.  Also what the guard compares a live version
+ * view with.
+ */
+List *
+dp_relation_columns(Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	List	   *columns = NIL;
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		DpColumn   *column;
+
+		if (att->attisdropped)
+			continue;
+		column = palloc(sizeof(DpColumn));
+		column->name = pstrdup(NameStr(att->attname));
+		column->type = format_type_with_typemod(att->atttypid, att->atttypmod);
+		column->not_null = column_not_null(rel, att->attnum, 0);
+		column->description = GetComment(RelationGetRelid(rel),
+										 RelationRelationId, att->attnum);
+		columns = lappend(columns, column);
+	}
+	return columns;
 }
 
 /*

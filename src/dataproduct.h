@@ -18,6 +18,7 @@
 #include "nodes/pg_list.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/relcache.h"
 
 /* PostgreSQL 16 replaced the per-class ACL checks with object_aclcheck() */
 #if PG_VERSION_NUM >= 160000
@@ -32,6 +33,9 @@
 	pg_database_aclcheck((dbid), (roleid), (mode))
 #define dp_namespace_aclcheck(nspid, roleid, mode) \
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#endif
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
 /* the extension's schema, fixed by the control file */
@@ -102,6 +106,14 @@ typedef struct DpProduct
 	Oid			owner;
 } DpProduct;
 
+/* guard.c */
+extern bool dp_guard_enabled;
+extern void dp_guard_bypass_execute(Oid role, const char *sql);
+extern void dp_guard_relcache_callback(Datum arg, Oid relid);
+extern void dp_guard_add_version_schema(void *schemas, const char *schema,
+										const char *product, int32 major,
+										const char *version);
+
 /* semver.c */
 extern DpVersion dp_parse_version(const char *str);
 extern char *dp_version_string(DpVersion v);
@@ -110,6 +122,7 @@ extern char *dp_version_schema(const char *product, int32 major);
 
 /* contract.c */
 extern List *dp_contract_from_relations(ArrayType *outputs);
+extern List *dp_relation_columns(Relation rel);
 
 /* compat.c */
 extern List *dp_compare_contracts(List *from, List *to);
@@ -141,5 +154,8 @@ extern int64 dp_insert_release(const char *product, DpVersion version,
 							   const char *notes);
 extern void dp_insert_contract(int64 release_id, List *outputs);
 extern void dp_execute_as(Oid role, const char *sql);
+extern void dp_load_live_majors(void *schemas);
+extern DpOutput *dp_promised_output(const char *product, int32 major,
+									const char *output);
 
 #endif							/* DATAPRODUCT_H */

@@ -244,7 +244,7 @@ create_version_schema(DpProduct *product, DpVersion version,
 						   version.major, product->name, schema),
 				 errhint("Rename or drop the existing schema, or publish under another product name.")));
 
-	dp_execute_as(dp_catalog_owner(),
+	dp_guard_bypass_execute(dp_catalog_owner(),
 				  psprintf("CREATE SCHEMA %s AUTHORIZATION %s",
 						   quote_identifier(schema),
 						   quote_identifier(GetUserNameFromId(product->owner, false))));
@@ -259,7 +259,7 @@ comment_version_schema(DpProduct *product, DpVersion version,
 								   version.major, product->name,
 								   dp_version_string(version), product->domain);
 
-	dp_execute_as(product->owner,
+	dp_guard_bypass_execute(product->owner,
 				  psprintf("COMMENT ON SCHEMA %s IS %s",
 						   quote_identifier(schema), quote_literal_cstr(comment)));
 }
@@ -286,9 +286,9 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	appendStringInfo(&sql, ")%s AS %s",
 					 output->security_barrier ? " WITH (security_barrier)" : "",
 					 output->definition);
-	dp_execute_as(product->owner, sql.data);
+	dp_guard_bypass_execute(product->owner, sql.data);
 
-	dp_execute_as(product->owner,
+	dp_guard_bypass_execute(product->owner,
 				  psprintf("COMMENT ON VIEW %s IS %s", view,
 						   quote_literal_cstr(psprintf("Output \"%s\" of data product \"%s\" version %s (domain \"%s\")%s%s",
 													   output->name, product->name,
@@ -300,7 +300,7 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	{
 		DpColumn   *column = lfirst(lc);
 
-		dp_execute_as(product->owner,
+		dp_guard_bypass_execute(product->owner,
 					  psprintf("COMMENT ON COLUMN %s.%s IS %s", view,
 							   quote_identifier(column->name),
 							   literal_or_null(column->description)));

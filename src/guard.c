@@ -1,0 +1,1092 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *		  The contract guard: DDL that would break a live version fails
+ *
+ * Event triggers created by the extension script call the functions here
+ * in every session of the database, with no shared_preload_libraries:
+ *
+ *	ddl_command_end		every command that created or altered objects:
+ *						nothing in a version schema may change but through
+ *						dataproduct's own functions; a base relation that a
+ *						live version view reads must still give that view its
+ *						promised columns, types and NOT NULL promises, and its
+ *						owner the privileges it reads with; a type a contract
+ *						column has may not change its shape or name
+ *	sql_drop			nothing in a version schema may be dropped, directly
+ *						or by a CASCADE from the objects it reads
+ *	ddl_command_start	(only DROP EXTENSION, DROP SCHEMA, DROP OWNED) the
+ *						extension, which the other triggers belong to, stays
+ *						while live versions exist
+ *
+ * Most DDL has nothing to do with data products, so the checks start from
+ * the objects a command touched and look only at what depends on them
+ * (pg_depend, by index) and at a per-backend set of the live version
+ * schemas, rebuilt after any change to dataproduct.major_version.  The cost
+ * of a command does not grow with the number of products.
+ *
+ * The superuser-only setting dataproduct.guard = off turns refusals into
+ * warnings, for emergencies.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dataproduct.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/deparse_utility.h"
+#include "utils/acl.h"
+#include "utils/aclchk_internal.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(dp_guard_ddl_command_end);
+PG_FUNCTION_INFO_V1(dp_guard_sql_drop);
+PG_FUNCTION_INFO_V1(dp_guard_ddl_command_start);
+PG_FUNCTION_INFO_V1(dp_guard_catalog_changed);
+
+/* dataproduct.guard */
+bool		dp_guard_enabled = true;
+
+/* while > 0, dataproduct's own functions are changing version schemas */
+static int	guard_bypass = 0;
+
+/* A live version schema, keyed by name */
+typedef struct VersionSchema
+{
+	NameData	schema;
+	char		product[NAMEDATALEN];
+	int32		major;
+	char		version[36];	/* its latest release */
+} VersionSchema;
+
+/* The live version schemas, or NULL when they must be read again */
+static HTAB *version_schemas = NULL;
+static Oid	major_version_relid = InvalidOid;
+static Oid	release_relid = InvalidOid;
+
+/* A row of pg_event_trigger_dropped_objects() */
+typedef struct DroppedObject
+{
+	Oid			classid;
+	bool		original;
+	char	   *object_type;
+	char	   *schema_name;
+	char	   *object_name;
+	char	   *object_identity;
+} DroppedObject;
+
+/* A version view a change reaches, and the columns of its source it reads */
+typedef struct ReachedView
+{
+	Oid			viewid;
+	List	   *attnums;		/* of int; 0 for the whole row */
+} ReachedView;
+
+static bool guard_inactive(void);
+static List *collected_commands(void);
+static List *dropped_objects(void);
+static Oid	rule_relation(Oid ruleid);
+static Oid	trigger_relation(Oid trigid);
+static Oid	relation_owner(Oid relid);
+static char *relation_description(Oid relid, AttrNumber attnum);
+static bool is_privilege_command(Node *parsetree);
+static void load_version_schemas(void);
+static VersionSchema *version_schema_by_name(const char *name);
+static VersionSchema *version_schema_of(Oid nspid);
+static void check_collected_command(CollectedCommand *cmd, Node *parsetree);
+static void check_version_schema_itself(const ObjectAddress *object,
+										Node *parsetree);
+static void refuse_version_schema_change(const ObjectAddress *object,
+										 VersionSchema *vs, Node *parsetree);
+static void check_in_version_schema(const ObjectAddress *object,
+									Oid nspid, Node *parsetree);
+static const char *command_verb(Node *parsetree);
+static char *object_description(const ObjectAddress *object, Node *parsetree);
+static char *type_description(Oid typid, Node *parsetree);
+static void check_relation_readers(Oid relid, Node *parsetree);
+static List *reached_views(Oid relid);
+static void check_view_contract(Oid relid, Oid viewid, VersionSchema *vs);
+static void check_view_privileges(Oid relid, ReachedView *reached,
+								  VersionSchema *vs);
+static void check_type_users(Oid typid, Node *parsetree);
+static void check_grant(InternalGrant *istmt, Node *grant);
+static bool type_change_is_harmless(Node *parsetree);
+static Oid	namespace_of(const ObjectAddress *object);
+static int	refusal_level(void);
+static int	guard_off_hint(void);
+static char *version_label(VersionSchema *vs);
+static int	string_cmp(const ListCell *a, const ListCell *b);
+
+/*
+ * The guard stays out of the way of dataproduct's own functions, of
+ * extension scripts, of pg_upgrade and of the emergency switch.
+ */
+static bool
+guard_inactive(void)
+{
+	return guard_bypass > 0 || creating_extension || IsBinaryUpgrade;
+}
+
+/*
+ * Run DDL that changes version schemas, as dataproduct's functions do.
+ */
+void
+dp_guard_bypass_execute(Oid role, const char *sql)
+{
+	guard_bypass++;
+	PG_TRY();
+	{
+		dp_execute_as(role, sql);
+	}
+	PG_FINALLY();
+	{
+		guard_bypass--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Relcache callback: a change to dataproduct.major_version or release (see
+ * dp_guard_catalog_changed) or a reset of all caches makes the set of live
+ * version schemas stale.
+ */
+void
+dp_guard_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == major_version_relid ||
+		relid == release_relid)
+	{
+		if (version_schemas != NULL)
+			hash_destroy(version_schemas);
+		version_schemas = NULL;
+	}
+}
+
+/*
+ * Read the live version schemas.  Needs an SPI connection.
+ */
+static void
+load_version_schemas(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *schemas;
+	Oid			nspid;
+
+	if (version_schemas != NULL)
+		return;
+
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(VersionSchema);
+	ctl.hcxt = CacheMemoryContext;
+	schemas = hash_create("dataproduct version schemas", 64, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	nspid = get_namespace_oid(DP_SCHEMA_NAME, false);
+	major_version_relid = get_relname_relid("major_version", nspid);
+	release_relid = get_relname_relid("release", nspid);
+	dp_load_live_majors(schemas);
+	version_schemas = schemas;
+}
+
+/*
+ * The entry point for the catalog: add one live version schema.
+ */
+void
+dp_guard_add_version_schema(void *schemas, const char *schema,
+							const char *product, int32 major,
+							const char *version)
+{
+	VersionSchema *vs;
+	bool		found;
+
+	vs = hash_search((HTAB *) schemas, schema, HASH_ENTER, &found);
+	strlcpy(vs->product, product, NAMEDATALEN);
+	vs->major = major;
+	strlcpy(vs->version, version, sizeof(vs->version));
+}
+
+static VersionSchema *
+version_schema_by_name(const char *name)
+{
+	if (name == NULL || strlen(name) >= NAMEDATALEN)
+		return NULL;
+	return hash_search(version_schemas, name, HASH_FIND, NULL);
+}
+
+static VersionSchema *
+version_schema_of(Oid nspid)
+{
+	char	   *name = get_namespace_name(nspid);
+
+	return name ? version_schema_by_name(name) : NULL;
+}
+
+/*
+ * ddl_command_end
+ */
+Datum
+dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	List	   *commands;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "not fired by event trigger manager");
+	if (guard_inactive())
+		PG_RETURN_NULL();
+
+	dp_catalog_connect(true);
+	load_version_schemas();
+	if (hash_get_num_entries(version_schemas) > 0)
+	{
+		commands = collected_commands();
+		foreach(lc, commands)
+			check_collected_command(lfirst(lc), trigdata->parsetree);
+	}
+	dp_catalog_finish();
+	PG_RETURN_NULL();
+}
+
+static void
+check_collected_command(CollectedCommand *cmd, Node *parsetree)
+{
+	ObjectAddress object;
+
+	switch (cmd->type)
+	{
+		case SCT_Simple:
+			object = cmd->d.simple.address;
+			/* ALTER ... SET SCHEMA: the schema it left counts too */
+			if (cmd->d.simple.secondaryObject.classId == NamespaceRelationId)
+				check_in_version_schema(&object,
+										cmd->d.simple.secondaryObject.objectId,
+										parsetree);
+			break;
+		case SCT_AlterTable:
+			ObjectAddressSet(object, cmd->d.alterTable.classId,
+							 cmd->d.alterTable.objectId);
+			break;
+		case SCT_Grant:
+			check_grant(cmd->d.grant.istmt, parsetree);
+			return;
+		default:
+			return;
+	}
+	if (!OidIsValid(object.objectId))
+		return;
+
+	if (object.classId == NamespaceRelationId)
+		check_version_schema_itself(&object, parsetree);
+	else
+	{
+		Oid			nspid = namespace_of(&object);
+
+		if (OidIsValid(nspid))
+			check_in_version_schema(&object, nspid, parsetree);
+	}
+
+	if (object.classId == RelationRelationId &&
+		get_rel_relkind(object.objectId) == RELKIND_COMPOSITE_TYPE)
+		check_type_users(get_rel_type_id(object.objectId), parsetree);
+	else if (object.classId == RelationRelationId)
+		check_relation_readers(object.objectId, parsetree);
+	else if (object.classId == TypeRelationId)
+		check_type_users(object.objectId, parsetree);
+}
+
+/*
+ * The schema an object lives in: its own, or for a rule or trigger, its
+ * relation's; InvalidOid for objects outside schemas.
+ */
+static Oid
+namespace_of(const ObjectAddress *object)
+{
+	if (object->classId == RewriteRelationId)
+		return get_rel_namespace(rule_relation(object->objectId));
+	if (object->classId == TriggerRelationId)
+		return get_rel_namespace(trigger_relation(object->objectId));
+	return get_object_namespace(object);
+}
+
+/*
+ * A version schema itself, under its name before an ALTER SCHEMA RENAME
+ * too, changes only through dataproduct's functions.
+ */
+static void
+check_version_schema_itself(const ObjectAddress *object, Node *parsetree)
+{
+	VersionSchema *vs = version_schema_of(object->objectId);
+
+	if (vs == NULL && IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+		vs = version_schema_by_name(((RenameStmt *) parsetree)->subname);
+	if (vs == NULL)
+		return;
+	refuse_version_schema_change(object, vs, parsetree);
+}
+
+/*
+ * Nothing in a version schema, nor the schema itself, may change but
+ * through dataproduct's functions.
+ */
+static void
+check_in_version_schema(const ObjectAddress *object, Oid nspid,
+						Node *parsetree)
+{
+	VersionSchema *vs = version_schema_of(nspid);
+
+	if (vs != NULL)
+		refuse_version_schema_change(object, vs, parsetree);
+}
+
+static void
+refuse_version_schema_change(const ObjectAddress *object, VersionSchema *vs,
+							 Node *parsetree)
+{
+	bool		privileges = is_privilege_command(parsetree);
+	bool		revoke = parsetree != NULL && IsA(parsetree, GrantStmt);
+
+	ereport(refusal_level(),
+			(errcode(privileges ? ERRCODE_INSUFFICIENT_PRIVILEGE :
+					 ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot %s %s", command_verb(parsetree),
+					object_description(object, parsetree)),
+			 errdetail("It is part of %s; only dataproduct's functions may change that schema.",
+					   version_label(vs)),
+			 guard_off_hint() ? 0 :
+			 revoke ?
+			 errhint("Consumers keep their access while the version is live; publish a new major version and retire this one to end it.") :
+			 errhint("Publish a new version with dataproduct.publish() instead.")));
+}
+
+/*
+ * A relation that live version views read was altered: each view must
+ * still have its promised contract, and after a change of privileges or
+ * ownership, its owner the privileges it reads with.  (Other commands leave
+ * privileges alone, and pg_restore runs them before it restores privileges.)
+ */
+static void
+check_relation_readers(Oid relid, Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, reached_views(relid))
+	{
+		ReachedView *reached = lfirst(lc);
+		VersionSchema *vs = version_schema_of(get_rel_namespace(reached->viewid));
+
+		check_view_contract(relid, reached->viewid, vs);
+		if (is_privilege_command(parsetree))
+			check_view_privileges(relid, reached, vs);
+	}
+}
+
+/*
+ * The views in live version schemas whose queries read this relation, with
+ * the columns they read.  One index scan of pg_depend.
+ */
+static List *
+reached_views(Oid relid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *views = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Oid			viewid;
+		ReachedView *reached = NULL;
+		ListCell   *lc;
+
+		if (dep->classid != RewriteRelationId)
+			continue;
+		viewid = rule_relation(dep->objid);
+		if (!OidIsValid(viewid) || viewid == relid ||
+			version_schema_of(get_rel_namespace(viewid)) == NULL)
+			continue;
+		foreach(lc, views)
+		{
+			if (((ReachedView *) lfirst(lc))->viewid == viewid)
+				reached = lfirst(lc);
+		}
+		if (reached == NULL)
+		{
+			reached = palloc0(sizeof(ReachedView));
+			reached->viewid = viewid;
+			views = lappend(views, reached);
+		}
+		reached->attnums = lappend_int(reached->attnums, dep->refobjsubid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return views;
+}
+
+/*
+ * The columns, types and NOT NULL promises of a version view, as its
+ * sources now give them, against the latest release of its major.
+ */
+static void
+check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
+{
+	Relation	view = relation_open(viewid, AccessShareLock);
+	DpOutput   *now = palloc0(sizeof(DpOutput));
+	DpOutput   *promised;
+	List	   *breaking = NIL;
+	ListCell   *lc;
+	StringInfoData lines;
+	int			save_nestlevel;
+
+	/* types print as the catalog stored them, whatever the search_path */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	now->name = pstrdup(RelationGetRelationName(view));
+	now->columns = dp_relation_columns(view);
+	relation_close(view, NoLock);
+	AtEOXact_GUC(true, save_nestlevel);
+	promised = dp_promised_output(vs->product, vs->major, now->name);
+	if (promised == NULL)
+		return;
+
+	/* definitions and comments are not what is checked here */
+	now->definition = promised->definition;
+	now->source = promised->source;
+	foreach(lc, dp_compare_contracts(list_make1(promised), list_make1(now)))
+	{
+		DpChange   *change = lfirst(lc);
+
+		if (change->impact == DP_IMPACT_MAJOR)
+			breaking = lappend(breaking, change);
+	}
+	if (breaking == NIL)
+		return;
+
+	initStringInfo(&lines);
+	foreach(lc, breaking)
+		appendStringInfo(&lines, "\n%s", dp_change_line(lfirst(lc)));
+	ereport(refusal_level(),
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot alter %s", relation_description(relid, 0)),
+			 errdetail("View %s, which serves %s, reads it, and the change breaks its contract:%s",
+					   quote_qualified_identifier(NameStr(vs->schema), now->name),
+					   version_label(vs), lines.data),
+			 guard_off_hint() ? 0 :
+			 errhint("Publish the change as a new major version, and retire major version %d once its consumers have moved.",
+					 vs->major)));
+}
+
+/*
+ * A view reads its sources with its owner's privileges: the owner must
+ * keep SELECT on every column the view reads.
+ */
+static void
+check_view_privileges(Oid relid, ReachedView *reached, VersionSchema *vs)
+{
+	Oid			owner = relation_owner(reached->viewid);
+	ListCell   *lc;
+
+	if (pg_class_aclcheck(relid, owner, ACL_SELECT) == ACLCHECK_OK)
+		return;
+	foreach(lc, reached->attnums)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+
+		if (attnum == 0 ?
+			pg_attribute_aclcheck_all(relid, owner, ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK :
+			pg_attribute_aclcheck(relid, attnum, owner, ACL_SELECT) == ACLCHECK_OK)
+			continue;
+		ereport(refusal_level(),
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" must keep reading %s",
+						GetUserNameFromId(owner, false),
+						relation_description(relid, attnum)),
+				 errdetail("View %s, which serves %s, reads it with the privileges of its owner.",
+						   quote_qualified_identifier(NameStr(vs->schema),
+													  get_rel_name(reached->viewid)),
+						   version_label(vs)),
+				 guard_off_hint() ? 0 :
+				 errhint("Keep SELECT granted to role \"%s\", or publish a new major version that does not read it.",
+						 GetUserNameFromId(owner, false))));
+	}
+}
+
+/*
+ * A type that contract columns have keeps its name, schema and shape.
+ */
+static void
+check_type_users(Oid typid, Node *parsetree)
+{
+	Relation	depend;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	if (type_change_is_harmless(parsetree))
+		return;
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		VersionSchema *vs;
+		ObjectAddress column;
+
+		if (dep->classid != RelationRelationId || dep->objsubid <= 0)
+			continue;
+		vs = version_schema_of(get_rel_namespace(dep->objid));
+		if (vs == NULL)
+			continue;
+		ObjectAddressSubSet(column, RelationRelationId, dep->objid, dep->objsubid);
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot alter type %s", type_description(typid, parsetree)),
+				 errdetail("The contract of %s promises %s with this type.",
+						   version_label(vs), getObjectDescription(&column, false)),
+				 guard_off_hint() ? 0 :
+				 errhint("Create a new type for a new major version, and retire major version %d once its consumers have moved.",
+						 vs->major)));
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+}
+
+/*
+ * Changes of a type that leave its contract columns as they were: owner,
+ * comment, new domain constraints and defaults, base type options.
+ */
+static bool
+type_change_is_harmless(Node *parsetree)
+{
+	if (IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, CommentStmt) ||
+		IsA(parsetree, AlterTypeStmt))
+		return true;
+	if (IsA(parsetree, AlterDomainStmt))
+	{
+		char		subtype = ((AlterDomainStmt *) parsetree)->subtype;
+
+		return subtype == 'T' || subtype == 'O' || subtype == 'C' || subtype == 'V';
+	}
+	return false;
+}
+
+/*
+ * GRANT never breaks anything.  REVOKE must not take access away from the
+ * consumers of a version schema, nor from the owner of a version view on
+ * what the view reads.
+ */
+static void
+check_grant(InternalGrant *istmt, Node *grant)
+{
+	ListCell   *lc;
+
+	if (istmt->is_grant)
+		return;
+	foreach(lc, istmt->objects)
+	{
+		Oid			objid = lfirst_oid(lc);
+		ObjectAddress object;
+
+		switch (istmt->objtype)
+		{
+			case OBJECT_TABLE:
+			case OBJECT_SEQUENCE:
+				ObjectAddressSet(object, RelationRelationId, objid);
+				check_in_version_schema(&object, get_rel_namespace(objid), grant);
+				check_relation_readers(objid, grant);
+				break;
+			case OBJECT_SCHEMA:
+				ObjectAddressSet(object, NamespaceRelationId, objid);
+				check_in_version_schema(&object, objid, grant);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/*
+ * sql_drop: nothing in a live version schema may go, whatever the command
+ * that dropped it.
+ */
+Datum
+dp_guard_sql_drop(PG_FUNCTION_ARGS)
+{
+	List	   *dropped;
+	ListCell   *lc;
+	DroppedObject *original = NULL;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "not fired by event trigger manager");
+	if (guard_inactive())
+		PG_RETURN_NULL();
+
+	dp_catalog_connect(true);
+	load_version_schemas();
+	if (hash_get_num_entries(version_schemas) == 0)
+	{
+		dp_catalog_finish();
+		PG_RETURN_NULL();
+	}
+
+	dropped = dropped_objects();
+	foreach(lc, dropped)
+	{
+		DroppedObject *d = lfirst(lc);
+
+		if (original == NULL && (d->original || lnext(dropped, lc) == NULL))
+			original = d;
+	}
+	foreach(lc, dropped)
+	{
+		DroppedObject *d = lfirst(lc);
+		VersionSchema *vs;
+
+		vs = version_schema_by_name(d->classid == NamespaceRelationId ?
+									d->object_name : d->schema_name);
+		if (vs == NULL)
+			continue;
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop %s %s", original->object_type,
+						original->object_identity),
+				 d == original ?
+				 errdetail("It is part of %s.", version_label(vs)) :
+				 errdetail("Dropping it would drop %s %s, part of %s.",
+						   d->object_type, d->object_identity,
+						   version_label(vs)),
+				 guard_off_hint() ? 0 :
+				 errhint("Publish a new major version that does not need it, and retire major version %d once its consumers have moved.",
+						 vs->major)));
+		if (!dp_guard_enabled)
+			break;
+	}
+	dp_catalog_finish();
+	PG_RETURN_NULL();
+}
+
+/*
+ * ddl_command_start for DROP EXTENSION, DROP SCHEMA and DROP OWNED: the
+ * extension, and with it the guard and the catalog, stays while any
+ * version is live.  The version schemas are not members of the extension
+ * and would stay behind unguarded and undocumented.
+ */
+Datum
+dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	Node	   *parsetree;
+	bool		drops_extension = false;
+	ListCell   *lc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "not fired by event trigger manager");
+	if (guard_inactive())
+		PG_RETURN_NULL();
+	parsetree = trigdata->parsetree;
+
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+
+		foreach(lc, stmt->objects)
+		{
+			if ((stmt->removeType == OBJECT_EXTENSION &&
+				 strcmp(strVal(lfirst(lc)), "dataproduct") == 0) ||
+				(stmt->removeType == OBJECT_SCHEMA &&
+				 strcmp(strVal(lfirst(lc)), DP_SCHEMA_NAME) == 0))
+				drops_extension = true;
+		}
+	}
+	else if (IsA(parsetree, DropOwnedStmt))
+	{
+		Oid			extowner = dp_catalog_owner();
+
+		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+		{
+			if (get_rolespec_oid(lfirst(lc), true) == extowner)
+				drops_extension = true;
+		}
+	}
+	if (!drops_extension)
+		PG_RETURN_NULL();
+
+	dp_catalog_connect(true);
+	load_version_schemas();
+	if (hash_get_num_entries(version_schemas) > 0)
+	{
+		HASH_SEQ_STATUS status;
+		VersionSchema *vs;
+		List	   *schemas = NIL;
+		StringInfoData names;
+
+		hash_seq_init(&status, version_schemas);
+		while ((vs = hash_seq_search(&status)) != NULL)
+			schemas = lappend(schemas, pstrdup(quote_identifier(NameStr(vs->schema))));
+		list_sort(schemas, string_cmp);
+		initStringInfo(&names);
+		foreach(lc, schemas)
+			appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop extension dataproduct while data products have live versions"),
+				 errdetail_plural("Live version schema: %s.",
+								  "Live version schemas: %s.",
+								  hash_get_num_entries(version_schemas),
+								  names.data),
+				 guard_off_hint() ? 0 :
+				 errhint("Retire the live versions first.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
+	}
+	dp_catalog_finish();
+	PG_RETURN_NULL();
+}
+
+/*
+ * Statement trigger on dataproduct.major_version: every backend's set of
+ * live version schemas is stale once this transaction commits.
+ */
+Datum
+dp_guard_catalog_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "not fired by trigger manager");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * The commands the current DDL statement collected.
+ */
+static List *
+collected_commands(void)
+{
+	static SPIPlanPtr plan = NULL;
+	List	   *commands = NIL;
+
+	if (plan == NULL)
+	{
+		plan = SPI_prepare("SELECT command FROM pg_catalog.pg_event_trigger_ddl_commands()",
+						   0, NULL);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the list of collected commands");
+	}
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the collected commands");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		command = SPI_getbinval(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			commands = lappend(commands, DatumGetPointer(command));
+	}
+	return commands;
+}
+
+/*
+ * The objects the current DDL statement dropped.
+ */
+static List *
+dropped_objects(void)
+{
+	static SPIPlanPtr plan = NULL;
+	List	   *dropped = NIL;
+
+	if (plan == NULL)
+	{
+		plan = SPI_prepare("SELECT classid, original, object_type, schema_name,"
+						   " object_name, object_identity"
+						   " FROM pg_catalog.pg_event_trigger_dropped_objects()",
+						   0, NULL);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the list of dropped objects");
+	}
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the dropped objects");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DroppedObject *d = palloc(sizeof(DroppedObject));
+		bool		isnull;
+
+		d->classid = DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull));
+		d->original = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
+		d->object_type = SPI_getvalue(row, desc, 3);
+		d->schema_name = SPI_getvalue(row, desc, 4);
+		d->object_name = SPI_getvalue(row, desc, 5);
+		d->object_identity = SPI_getvalue(row, desc, 6);
+		dropped = lappend(dropped, d);
+	}
+	return dropped;
+}
+
+/*
+ * The relation a rewrite rule belongs to.
+ */
+static Oid
+rule_relation(Oid ruleid)
+{
+	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ruleid));
+	scan = systable_beginscan(rewrite, RewriteOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
+	systable_endscan(scan);
+	table_close(rewrite, AccessShareLock);
+	return relid;
+}
+
+/*
+ * The relation a trigger belongs to.
+ */
+static Oid
+trigger_relation(Oid trigid)
+{
+	Relation	trigger = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(trigid));
+	scan = systable_beginscan(trigger, TriggerOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relid = ((Form_pg_trigger) GETSTRUCT(tuple))->tgrelid;
+	systable_endscan(scan);
+	table_close(trigger, AccessShareLock);
+	return relid;
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* "table shop.orders", "column id of table shop.orders" */
+static char *
+relation_description(Oid relid, AttrNumber attnum)
+{
+	ObjectAddress object;
+
+	ObjectAddressSubSet(object, RelationRelationId, relid, attnum);
+	return getObjectDescription(&object, false);
+}
+
+/*
+ * Commands about who may do what: their refusals are privilege errors.
+ */
+static bool
+is_privilege_command(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL)
+		return false;
+	if (IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, GrantStmt))
+		return true;
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			if (((AlterTableCmd *) lfirst(lc))->subtype == AT_ChangeOwner)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * What a refused command was doing, for its error message.
+ */
+static const char *
+command_verb(Node *parsetree)
+{
+	if (parsetree == NULL)
+		return "change";
+	switch (nodeTag(parsetree))
+	{
+		case T_GrantStmt:
+			return "revoke privileges on";
+		case T_CreateStmt:
+		case T_CreateTableAsStmt:
+		case T_CreateSeqStmt:
+		case T_CreateTrigStmt:
+		case T_RuleStmt:
+		case T_CompositeTypeStmt:
+		case T_CreateEnumStmt:
+		case T_CreateDomainStmt:
+		case T_DefineStmt:
+			return "create";
+		case T_ViewStmt:
+			return ((ViewStmt *) parsetree)->replace ? "replace" : "create";
+		case T_CreateFunctionStmt:
+			return ((CreateFunctionStmt *) parsetree)->replace ? "replace" : "create";
+		case T_RenameStmt:
+			return "rename";
+		case T_AlterObjectSchemaStmt:
+			return "move";
+		case T_CommentStmt:
+			return "comment on";
+		default:
+			return "alter";
+	}
+}
+
+/*
+ * An object as the command named it: renamed and moved objects under the
+ * name they had.
+ */
+static char *
+object_description(const ObjectAddress *object, Node *parsetree)
+{
+	if (parsetree != NULL && IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		if (stmt->renameType == OBJECT_SCHEMA)
+			return psprintf("schema %s", quote_identifier(stmt->subname));
+		if (stmt->relation != NULL)
+		{
+			ObjectAddress relation;
+			char	   *name;
+
+			ObjectAddressSet(relation, object->classId, object->objectId);
+			name = psprintf("%s %s", getObjectTypeDescription(&relation, false),
+							quote_qualified_identifier(get_namespace_name(namespace_of(object)),
+													   stmt->relation->relname));
+			if (object->objectSubId == 0)
+				return name;
+			return psprintf("column %s of %s", quote_identifier(stmt->subname), name);
+		}
+	}
+	if (parsetree != NULL && IsA(parsetree, AlterObjectSchemaStmt) &&
+		((AlterObjectSchemaStmt *) parsetree)->relation != NULL)
+	{
+		RangeVar   *rel = ((AlterObjectSchemaStmt *) parsetree)->relation;
+
+		return psprintf("%s %s", getObjectTypeDescription(object, false),
+						rel->schemaname ?
+						quote_qualified_identifier(rel->schemaname, rel->relname) :
+						quote_identifier(rel->relname));
+	}
+	return getObjectDescription(object, false);
+}
+
+/*
+ * A type as the command named it: a renamed or moved type under the name
+ * it had.
+ */
+static char *
+type_description(Oid typid, Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt) &&
+		(((RenameStmt *) parsetree)->renameType == OBJECT_TYPE ||
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_DOMAIN))
+		return NameListToString(castNode(List, ((RenameStmt *) parsetree)->object));
+	if (IsA(parsetree, AlterObjectSchemaStmt) &&
+		(((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TYPE ||
+		 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_DOMAIN))
+		return NameListToString(castNode(List, ((AlterObjectSchemaStmt *) parsetree)->object));
+	return format_type_be_qualified(typid);
+}
+
+/*
+ * ERROR, or WARNING when the guard is switched off: then the change goes
+ * through, and the server log says so.
+ */
+static int
+refusal_level(void)
+{
+	return dp_guard_enabled ? ERROR : WARNING;
+}
+
+/*
+ * With the guard off, the hint says why the change went through; returns
+ * whether it did so.
+ */
+static int
+guard_off_hint(void)
+{
+	if (dp_guard_enabled)
+		return 0;
+	errhint("The change was allowed because dataproduct.guard is off.");
+	return 1;
+}
+
+static char *
+version_label(VersionSchema *vs)
+{
+	return psprintf("data product \"%s\" version %s from schema \"%s\"",
+					vs->product, vs->version, NameStr(vs->schema));
+}
+
+static int
+string_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
