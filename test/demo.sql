@@ -141,4 +141,28 @@ SELECT * FROM dataproduct.contract_columns
  ORDER BY product, version, output, position;
 
 \echo
+\echo '--- 9. The guard: DDL that would break a live version fails, in any session'
+\echo
+\echo 'Dropping the NOT NULL that orders_v1 promises for customer (expected to fail):'
+\set ON_ERROR_STOP off
+ALTER TABLE shop.orders ALTER COLUMN customer DROP NOT NULL;
+\set ON_ERROR_STOP on
+\if :ERROR
+\else
+DO $$ BEGIN RAISE EXCEPTION 'demo failed: the guard let a breaking ALTER through'; END $$;
+\endif
+\echo 'Dropping the table both versions read (expected to fail):'
+\set ON_ERROR_STOP off
+DROP TABLE shop.orders CASCADE;
+\set ON_ERROR_STOP on
+\if :ERROR
+\else
+DO $$ BEGIN RAISE EXCEPTION 'demo failed: the guard let DROP TABLE CASCADE through'; END $$;
+\endif
+\echo 'Compatible changes pass untouched:'
+ALTER TABLE shop.orders ADD COLUMN shipped_at timestamptz;
+CREATE INDEX ON shop.orders (customer);
+SELECT count(*) AS still_answering FROM orders_v1.orders;
+
+\echo
 \echo '=== end of the demo ================================================'
