@@ -19,7 +19,7 @@ DATA = $(EXTENSION)--$(EXTVERSION).sql
 
 REGRESS = setup domain semver publish compat plans security guard teardown
 
-ISOLATION = concurrent_publish
+ISOLATION = concurrent_publish guard_sessions
 ISOLATION_OPTS = --inputdir=test
 
 TAP_TESTS = 1

@@ -88,8 +88,12 @@ typedef struct VersionSchema
 	char		version[36];	/* its latest release */
 } VersionSchema;
 
-/* The live version schemas, or NULL when they must be read again */
+/*
+ * The live version schemas, read again when stale.  An invalidation only
+ * marks the set stale, since it can arrive while a check holds entries.
+ */
 static HTAB *version_schemas = NULL;
+static bool version_schemas_stale = true;
 static Oid	major_version_relid = InvalidOid;
 static Oid	release_relid = InvalidOid;
 
@@ -184,11 +188,7 @@ dp_guard_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == major_version_relid ||
 		relid == release_relid)
-	{
-		if (version_schemas != NULL)
-			hash_destroy(version_schemas);
-		version_schemas = NULL;
-	}
+		version_schemas_stale = true;
 }
 
 /*
@@ -201,8 +201,13 @@ load_version_schemas(void)
 	HTAB	   *schemas;
 	Oid			nspid;
 
-	if (version_schemas != NULL)
+	if (!version_schemas_stale && version_schemas != NULL)
 		return;
+	if (version_schemas != NULL)
+		hash_destroy(version_schemas);
+	version_schemas = NULL;
+	/* an invalidation during the read below makes it stale again */
+	version_schemas_stale = false;
 
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(VersionSchema);
