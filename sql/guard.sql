@@ -216,6 +216,14 @@ ALTER DOMAIN g.money_eur DROP CONSTRAINT money_eur_check;
 :verify
 ALTER DOMAIN g.money_eur RENAME TO money;
 :verify
+-- ALTER TABLE on a partitioned table reaches the partitions a version reads
+CREATE TABLE g.events (id int NOT NULL, kind text) PARTITION BY LIST (kind);
+CREATE TABLE g.events_a PARTITION OF g.events FOR VALUES IN ('a');
+GRANT SELECT ON g.events_a TO regress_g_owner;
+SELECT dataproduct.create_product('parts', 'guarded');
+SELECT dataproduct.publish('parts', '1.0.0', '{g.events_a}');
+ALTER TABLE g.events ALTER COLUMN id DROP NOT NULL;
+:verify
 -- privileges the views read with
 REVOKE SELECT ON g.customers FROM regress_g_owner;
 \echo :LAST_ERROR_SQLSTATE
@@ -333,7 +341,7 @@ SELECT obj_description('shop_v1.customers'::regclass, 'pg_class');
 
 -- clean up, with the switch off
 SET dataproduct.guard = off;
-DROP SCHEMA shop_v1, shop_v2 CASCADE;
+DROP SCHEMA shop_v1, shop_v2, parts_v1 CASCADE;
 DROP SCHEMA g, g2, gt CASCADE;
 RESET dataproduct.guard;
 DROP OWNED BY regress_g_owner, regress_g_other, regress_g_consumer;

@@ -45,6 +45,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
@@ -116,6 +117,7 @@ typedef struct ReachedView
 } ReachedView;
 
 static bool guard_inactive(void);
+static bool checked_by_parsetree(Node *parsetree);
 static List *collected_commands(void);
 static List *dropped_objects(void);
 static Oid	rule_relation(Oid ruleid);
@@ -192,7 +194,7 @@ dp_guard_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * Read the live version schemas.  Needs an SPI connection.
+ * Read the live version schemas, if the set is stale.
  */
 static void
 load_version_schemas(void)
@@ -217,7 +219,9 @@ load_version_schemas(void)
 	nspid = get_namespace_oid(DP_SCHEMA_NAME, false);
 	major_version_relid = get_relname_relid("major_version", nspid);
 	release_relid = get_relname_relid("release", nspid);
+	dp_catalog_connect(true);
 	dp_load_live_majors(schemas);
+	dp_catalog_finish();
 	version_schemas = schemas;
 }
 
@@ -269,16 +273,57 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
 	load_version_schemas();
-	if (hash_get_num_entries(version_schemas) > 0)
-	{
-		commands = collected_commands();
-		foreach(lc, commands)
-			check_collected_command(lfirst(lc), trigdata->parsetree);
-	}
+	if (hash_get_num_entries(version_schemas) == 0 ||
+		checked_by_parsetree(trigdata->parsetree))
+		PG_RETURN_NULL();
+
+	dp_catalog_connect(true);
+	commands = collected_commands();
+	foreach(lc, commands)
+		check_collected_command(lfirst(lc), trigdata->parsetree);
 	dp_catalog_finish();
 	PG_RETURN_NULL();
+}
+
+/*
+ * The most common DDL names its one target in the parse tree; checking it
+ * from there spares listing the collected commands, which computes every
+ * object's identity.  Returns false to have the command checked from the
+ * collected commands.
+ */
+static bool
+checked_by_parsetree(Node *parsetree)
+{
+	RangeVar   *target;
+	Oid			relid;
+	ObjectAddress object;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			/* drops are not collected here; sql_drop checks them */
+			return true;
+		case T_CreateStmt:
+			target = ((CreateStmt *) parsetree)->relation;
+			break;
+		case T_AlterTableStmt:
+			target = ((AlterTableStmt *) parsetree)->relation;
+			break;
+		default:
+			return false;
+	}
+	relid = RangeVarGetRelid(target, NoLock, true);
+	if (!OidIsValid(relid))
+		return false;
+
+	ObjectAddressSet(object, RelationRelationId, relid);
+	check_in_version_schema(&object, get_rel_namespace(relid), parsetree);
+	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		check_type_users(get_rel_type_id(relid), parsetree);
+	else if (IsA(parsetree, AlterTableStmt))
+		check_relation_readers(relid, parsetree);
+	return true;
 }
 
 static void
@@ -402,16 +447,24 @@ refuse_version_schema_change(const ObjectAddress *object, VersionSchema *vs,
 static void
 check_relation_readers(Oid relid, Node *parsetree)
 {
+	List	   *relids = list_make1_oid(relid);
 	ListCell   *lc;
+	ListCell   *lc2;
 
-	foreach(lc, reached_views(relid))
+	/* ALTER TABLE recurses to inheritance children and partitions */
+	if (has_subclass(relid))
+		relids = find_all_inheritors(relid, NoLock, NULL);
+	foreach(lc, relids)
 	{
-		ReachedView *reached = lfirst(lc);
-		VersionSchema *vs = version_schema_of(get_rel_namespace(reached->viewid));
+		foreach(lc2, reached_views(lfirst_oid(lc)))
+		{
+			ReachedView *reached = lfirst(lc2);
+			VersionSchema *vs = version_schema_of(get_rel_namespace(reached->viewid));
 
-		check_view_contract(relid, reached->viewid, vs);
-		if (is_privilege_command(parsetree))
-			check_view_privileges(relid, reached, vs);
+			check_view_contract(lfirst_oid(lc), reached->viewid, vs);
+			if (is_privilege_command(parsetree))
+				check_view_privileges(lfirst_oid(lc), reached, vs);
+		}
 	}
 }
 
@@ -488,9 +541,14 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 	now->columns = dp_relation_columns(view);
 	relation_close(view, NoLock);
 	AtEOXact_GUC(true, save_nestlevel);
+
+	dp_catalog_connect(true);
 	promised = dp_promised_output(vs->product, vs->major, now->name);
 	if (promised == NULL)
+	{
+		dp_catalog_finish();
 		return;
+	}
 
 	/* definitions and comments are not what is checked here */
 	now->definition = promised->definition;
@@ -503,7 +561,10 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 			breaking = lappend(breaking, change);
 	}
 	if (breaking == NIL)
+	{
+		dp_catalog_finish();
 		return;
+	}
 
 	initStringInfo(&lines);
 	foreach(lc, breaking)
@@ -517,6 +578,7 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 			 guard_off_hint() ? 0 :
 			 errhint("Publish the change as a new major version, and retire major version %d once its consumers have moved.",
 					 vs->major)));
+	dp_catalog_finish();
 }
 
 /*
@@ -669,14 +731,11 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
 	load_version_schemas();
 	if (hash_get_num_entries(version_schemas) == 0)
-	{
-		dp_catalog_finish();
 		PG_RETURN_NULL();
-	}
 
+	dp_catalog_connect(true);
 	dropped = dropped_objects();
 	foreach(lc, dropped)
 	{
@@ -759,7 +818,6 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 	if (!drops_extension)
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
 	load_version_schemas();
 	if (hash_get_num_entries(version_schemas) > 0)
 	{
@@ -786,7 +844,6 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 				 guard_off_hint() ? 0 :
 				 errhint("Retire the live versions first.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
 	}
-	dp_catalog_finish();
 	PG_RETURN_NULL();
 }
 
