@@ -53,7 +53,9 @@
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
@@ -68,6 +70,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(dp_guard_ddl_command_end);
 PG_FUNCTION_INFO_V1(dp_guard_sql_drop);
@@ -118,6 +121,8 @@ typedef struct ReachedView
 
 static bool guard_inactive(void);
 static bool checked_by_parsetree(Node *parsetree);
+static Tuplestorestate *event_trigger_rows(Oid funcid, TupleDesc *desc);
+static char *slot_text(TupleTableSlot *slot, int attnum);
 static List *collected_commands(void);
 static List *dropped_objects(void);
 static Oid	rule_relation(Oid ruleid);
@@ -278,11 +283,9 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 		checked_by_parsetree(trigdata->parsetree))
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
 	commands = collected_commands();
 	foreach(lc, commands)
 		check_collected_command(lfirst(lc), trigdata->parsetree);
-	dp_catalog_finish();
 	PG_RETURN_NULL();
 }
 
@@ -735,7 +738,6 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	if (hash_get_num_entries(version_schemas) == 0)
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
 	dropped = dropped_objects();
 	foreach(lc, dropped)
 	{
@@ -768,7 +770,6 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 		if (!dp_guard_enabled)
 			break;
 	}
-	dp_catalog_finish();
 	PG_RETURN_NULL();
 }
 
@@ -863,32 +864,52 @@ dp_guard_catalog_changed(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The rows of one of PostgreSQL's event trigger functions, called directly:
+ * SPI would plan and run a query around it for every DDL statement.
+ */
+static Tuplestorestate *
+event_trigger_rows(Oid funcid, TupleDesc *desc)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	FmgrInfo	flinfo;
+	ReturnSetInfo rsinfo;
+
+	fmgr_info(funcid, &flinfo);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, NULL,
+							 (Node *) &rsinfo);
+	memset(&rsinfo, 0, sizeof(rsinfo));
+	rsinfo.type = T_ReturnSetInfo;
+	rsinfo.econtext = CreateStandaloneExprContext();
+	rsinfo.allowedModes = SFRM_Materialize;
+	rsinfo.returnMode = SFRM_ValuePerCall;
+	(void) FunctionCallInvoke(fcinfo);
+	if (rsinfo.returnMode != SFRM_Materialize || rsinfo.setResult == NULL)
+		elog(ERROR, "function %u did not return a materialized set", funcid);
+	*desc = rsinfo.setDesc;
+	return rsinfo.setResult;
+}
+
+/*
  * The commands the current DDL statement collected.
  */
 static List *
 collected_commands(void)
 {
-	static SPIPlanPtr plan = NULL;
+	TupleDesc	desc;
+	Tuplestorestate *rows = event_trigger_rows(F_PG_EVENT_TRIGGER_DDL_COMMANDS, &desc);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			command = SPI_fnumber(desc, "command");
 	List	   *commands = NIL;
 
-	if (plan == NULL)
-	{
-		plan = SPI_prepare("SELECT command FROM pg_catalog.pg_event_trigger_ddl_commands()",
-						   0, NULL);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the list of collected commands");
-	}
-	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the collected commands");
-	for (uint64 i = 0; i < SPI_processed; i++)
+	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
 		bool		isnull;
-		Datum		command = SPI_getbinval(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		value = slot_getattr(slot, command, &isnull);
 
 		if (!isnull)
-			commands = lappend(commands, DatumGetPointer(command));
+			commands = lappend(commands, DatumGetPointer(value));
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	return commands;
 }
 
@@ -898,36 +919,40 @@ collected_commands(void)
 static List *
 dropped_objects(void)
 {
-	static SPIPlanPtr plan = NULL;
+	TupleDesc	desc;
+	Tuplestorestate *rows = event_trigger_rows(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &desc);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			classid = SPI_fnumber(desc, "classid");
+	int			original = SPI_fnumber(desc, "original");
+	int			object_type = SPI_fnumber(desc, "object_type");
+	int			schema_name = SPI_fnumber(desc, "schema_name");
+	int			object_name = SPI_fnumber(desc, "object_name");
+	int			object_identity = SPI_fnumber(desc, "object_identity");
 	List	   *dropped = NIL;
 
-	if (plan == NULL)
+	while (tuplestore_gettupleslot(rows, true, false, slot))
 	{
-		plan = SPI_prepare("SELECT classid, original, object_type, schema_name,"
-						   " object_name, object_identity"
-						   " FROM pg_catalog.pg_event_trigger_dropped_objects()",
-						   0, NULL);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the list of dropped objects");
-	}
-	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the dropped objects");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
 		DroppedObject *d = palloc(sizeof(DroppedObject));
-		bool		isnull;
 
-		d->classid = DatumGetObjectId(SPI_getbinval(row, desc, 1, &isnull));
-		d->original = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
-		d->object_type = SPI_getvalue(row, desc, 3);
-		d->schema_name = SPI_getvalue(row, desc, 4);
-		d->object_name = SPI_getvalue(row, desc, 5);
-		d->object_identity = SPI_getvalue(row, desc, 6);
+		slot_getallattrs(slot);
+		d->classid = DatumGetObjectId(slot->tts_values[classid - 1]);
+		d->original = DatumGetBool(slot->tts_values[original - 1]);
+		d->object_type = slot_text(slot, object_type);
+		d->schema_name = slot_text(slot, schema_name);
+		d->object_name = slot_text(slot, object_name);
+		d->object_identity = slot_text(slot, object_identity);
 		dropped = lappend(dropped, d);
 	}
+	ExecDropSingleTupleTableSlot(slot);
 	return dropped;
+}
+
+static char *
+slot_text(TupleTableSlot *slot, int attnum)
+{
+	if (slot->tts_isnull[attnum - 1])
+		return NULL;
+	return TextDatumGetCString(slot->tts_values[attnum - 1]);
 }
 
 /*
