@@ -483,26 +483,62 @@ dp_insert_contract(int64 release_id, List *outputs)
 }
 
 /*
- * Add every live major version's schema to the guard's set.
+ * Is any major version of any product live?
  */
-void
-dp_load_live_majors(void *schemas)
+bool
+dp_any_live_major(void)
 {
-	run_catalog("SELECT m.schema_name, m.product, m.major, r.version"
-				" FROM dataproduct.major_version m"
-				" CROSS JOIN LATERAL ("
-				"  SELECT pg_catalog.format('%s.%s.%s', major, minor, patch) AS version"
+	run_catalog("SELECT 1 FROM dataproduct.major_version"
+				" WHERE status OPERATOR(pg_catalog.<>) 'retired' LIMIT 1",
+				0, NULL, NULL, NULL);
+	return SPI_processed > 0;
+}
+
+/*
+ * The live major version a schema serves, with its latest release; false
+ * if it serves none.  One index lookup.
+ */
+bool
+dp_find_live_major(const char *schema, char **product, int32 *major,
+				   char **version)
+{
+	Oid			argtypes[1] = {NAMEOID};
+	Datum		values[1];
+
+	values[0] = name_datum(schema);
+	run_catalog("SELECT m.product, m.major,"
+				" (SELECT pg_catalog.format('%s.%s.%s', r.major, r.minor, r.patch)"
 				"    FROM dataproduct.release r"
 				"   WHERE r.product OPERATOR(pg_catalog.=) m.product"
 				"     AND r.major OPERATOR(pg_catalog.=) m.major"
-				"   ORDER BY minor DESC, patch DESC LIMIT 1) r"
-				" WHERE m.status OPERATOR(pg_catalog.<>) 'retired'",
+				"   ORDER BY r.minor DESC, r.patch DESC LIMIT 1)"
+				" FROM dataproduct.major_version m"
+				" WHERE m.schema_name OPERATOR(pg_catalog.=) $1"
+				" AND m.status OPERATOR(pg_catalog.<>) 'retired'",
+				1, argtypes, values, NULL);
+	if (SPI_processed == 0)
+		return false;
+	*product = result_text(0, 1);
+	*major = DatumGetInt32(result_datum(0, 2));
+	*version = result_text(0, 3);
+	return true;
+}
+
+/*
+ * The schemas of all live major versions, in name order.
+ */
+List *
+dp_live_major_schemas(void)
+{
+	List	   *schemas = NIL;
+
+	run_catalog("SELECT schema_name FROM dataproduct.major_version"
+				" WHERE status OPERATOR(pg_catalog.<>) 'retired'"
+				" ORDER BY schema_name",
 				0, NULL, NULL, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
-		dp_guard_add_version_schema(schemas, result_text(i, 1),
-									result_text(i, 2),
-									DatumGetInt32(result_datum(i, 3)),
-									result_text(i, 4));
+		schemas = lappend(schemas, result_text(i, 1));
+	return schemas;
 }
 
 /*

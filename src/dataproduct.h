@@ -110,9 +110,6 @@ typedef struct DpProduct
 extern bool dp_guard_enabled;
 extern void dp_guard_bypass_execute(Oid role, const char *sql);
 extern void dp_guard_relcache_callback(Datum arg, Oid relid);
-extern void dp_guard_add_version_schema(void *schemas, const char *schema,
-										const char *product, int32 major,
-										const char *version);
 
 /* semver.c */
 extern DpVersion dp_parse_version(const char *str);
@@ -154,7 +151,10 @@ extern int64 dp_insert_release(const char *product, DpVersion version,
 							   const char *notes);
 extern void dp_insert_contract(int64 release_id, List *outputs);
 extern void dp_execute_as(Oid role, const char *sql);
-extern void dp_load_live_majors(void *schemas);
+extern bool dp_any_live_major(void);
+extern bool dp_find_live_major(const char *schema, char **product,
+							   int32 *major, char **version);
+extern List *dp_live_major_schemas(void);
 extern DpOutput *dp_promised_output(const char *product, int32 major,
 									const char *output);
 

@@ -90,14 +90,19 @@ typedef struct VersionSchema
 	char		product[NAMEDATALEN];
 	int32		major;
 	char		version[36];	/* its latest release */
+	bool		live;			/* false: looked up, not a live version */
 } VersionSchema;
 
 /*
- * The live version schemas, read again when stale.  An invalidation only
- * marks the set stale, since it can arrive while a check holds entries.
+ * The schemas looked up so far, live version schemas or not, and whether
+ * any version is live at all.  Each schema is looked up once, by index, so
+ * that the cost does not grow with the number of versions.  An
+ * invalidation only marks the cache stale, since it can arrive while a
+ * check holds entries; the next guard call starts afresh.
  */
 static HTAB *version_schemas = NULL;
 static bool version_schemas_stale = true;
+static bool any_live_version = false;
 static Oid	major_version_relid = InvalidOid;
 static Oid	release_relid = InvalidOid;
 
@@ -130,7 +135,7 @@ static Oid	trigger_relation(Oid trigid);
 static Oid	relation_owner(Oid relid);
 static char *relation_description(Oid relid, AttrNumber attnum);
 static bool is_privilege_command(Node *parsetree);
-static void load_version_schemas(void);
+static void prepare_version_schemas(void);
 static VersionSchema *version_schema_by_name(const char *name);
 static VersionSchema *version_schema_of(Oid nspid);
 static void check_collected_command(CollectedCommand *cmd, Node *parsetree);
@@ -155,7 +160,6 @@ static Oid	namespace_of(const ObjectAddress *object);
 static int	refusal_level(void);
 static int	guard_off_hint(void);
 static char *version_label(VersionSchema *vs);
-static int	string_cmp(const ListCell *a, const ListCell *b);
 
 /*
  * The guard stays out of the way of dataproduct's own functions, of
@@ -199,13 +203,12 @@ dp_guard_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * Read the live version schemas, if the set is stale.
+ * Start a guard call with a fresh cache if the catalog changed.
  */
 static void
-load_version_schemas(void)
+prepare_version_schemas(void)
 {
 	HASHCTL		ctl;
-	HTAB	   *schemas;
 	Oid			nspid;
 
 	if (!version_schemas_stale && version_schemas != NULL)
@@ -213,46 +216,51 @@ load_version_schemas(void)
 	if (version_schemas != NULL)
 		hash_destroy(version_schemas);
 	version_schemas = NULL;
-	/* an invalidation during the read below makes it stale again */
+	/* an invalidation during the reads below makes it stale again */
 	version_schemas_stale = false;
 
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(VersionSchema);
-	ctl.hcxt = CacheMemoryContext;
-	schemas = hash_create("dataproduct version schemas", 64, &ctl,
-						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	nspid = get_namespace_oid(DP_SCHEMA_NAME, false);
 	major_version_relid = get_relname_relid("major_version", nspid);
 	release_relid = get_relname_relid("release", nspid);
 	dp_catalog_connect(true);
-	dp_load_live_majors(schemas);
+	any_live_version = dp_any_live_major();
 	dp_catalog_finish();
-	version_schemas = schemas;
+
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(VersionSchema);
+	ctl.hcxt = CacheMemoryContext;
+	version_schemas = hash_create("dataproduct version schemas", 16, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 }
 
 /*
- * The entry point for the catalog: add one live version schema.
+ * The live version a schema serves, or NULL.
  */
-void
-dp_guard_add_version_schema(void *schemas, const char *schema,
-							const char *product, int32 major,
-							const char *version)
+static VersionSchema *
+version_schema_by_name(const char *name)
 {
 	VersionSchema *vs;
 	bool		found;
 
-	vs = hash_search((HTAB *) schemas, schema, HASH_ENTER, &found);
-	strlcpy(vs->product, product, NAMEDATALEN);
-	vs->major = major;
-	strlcpy(vs->version, version, sizeof(vs->version));
-}
-
-static VersionSchema *
-version_schema_by_name(const char *name)
-{
-	if (name == NULL || strlen(name) >= NAMEDATALEN)
+	if (name == NULL || strlen(name) >= NAMEDATALEN || !any_live_version)
 		return NULL;
-	return hash_search(version_schemas, name, HASH_FIND, NULL);
+	vs = hash_search(version_schemas, name, HASH_ENTER, &found);
+	if (!found)
+	{
+		char	   *product;
+		char	   *version;
+
+		vs->live = false;		/* until the lookup says otherwise */
+		dp_catalog_connect(true);
+		vs->live = dp_find_live_major(name, &product, &vs->major, &version);
+		if (vs->live)
+		{
+			strlcpy(vs->product, product, NAMEDATALEN);
+			strlcpy(vs->version, version, sizeof(vs->version));
+		}
+		dp_catalog_finish();
+	}
+	return vs->live ? vs : NULL;
 }
 
 static VersionSchema *
@@ -278,9 +286,8 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	load_version_schemas();
-	if (hash_get_num_entries(version_schemas) == 0 ||
-		checked_by_parsetree(trigdata->parsetree))
+	prepare_version_schemas();
+	if (!any_live_version || checked_by_parsetree(trigdata->parsetree))
 		PG_RETURN_NULL();
 
 	commands = collected_commands();
@@ -734,8 +741,8 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	load_version_schemas();
-	if (hash_get_num_entries(version_schemas) == 0)
+	prepare_version_schemas();
+	if (!any_live_version)
 		PG_RETURN_NULL();
 
 	dropped = dropped_objects();
@@ -785,6 +792,7 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
 	Node	   *parsetree;
 	bool		drops_extension = false;
+	List	   *schemas;
 	ListCell   *lc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -819,32 +827,27 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 	if (!drops_extension)
 		PG_RETURN_NULL();
 
-	load_version_schemas();
-	if (hash_get_num_entries(version_schemas) > 0)
+	dp_catalog_connect(true);
+	schemas = dp_live_major_schemas();
+	if (schemas != NIL)
 	{
-		HASH_SEQ_STATUS status;
-		VersionSchema *vs;
-		List	   *schemas = NIL;
 		StringInfoData names;
 
-		hash_seq_init(&status, version_schemas);
-		while ((vs = hash_seq_search(&status)) != NULL)
-			schemas = lappend(schemas, pstrdup(quote_identifier(NameStr(vs->schema))));
-		list_sort(schemas, string_cmp);
 		initStringInfo(&names);
 		foreach(lc, schemas)
 			appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
-							 (char *) lfirst(lc));
+							 quote_identifier(lfirst(lc)));
 		ereport(refusal_level(),
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("cannot drop extension dataproduct while data products have live versions"),
 				 errdetail_plural("Live version schema: %s.",
 								  "Live version schemas: %s.",
-								  hash_get_num_entries(version_schemas),
+								  list_length(schemas),
 								  names.data),
 				 guard_off_hint() ? 0 :
 				 errhint("Retire the live versions first.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
 	}
+	dp_catalog_finish();
 	PG_RETURN_NULL();
 }
 
@@ -1170,10 +1173,4 @@ version_label(VersionSchema *vs)
 {
 	return psprintf("data product \"%s\" version %s from schema \"%s\"",
 					vs->product, vs->version, NameStr(vs->schema));
-}
-
-static int
-string_cmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp(lfirst(a), lfirst(b));
 }
