@@ -130,6 +130,8 @@ static Tuplestorestate *event_trigger_rows(Oid funcid, TupleDesc *desc);
 static char *slot_text(TupleTableSlot *slot, int attnum);
 static List *collected_commands(void);
 static List *dropped_objects(void);
+static Oid	object_relation(Oid classid, AttrNumber oidcol,
+							AttrNumber relcol, Oid objid);
 static Oid	rule_relation(Oid ruleid);
 static Oid	trigger_relation(Oid trigid);
 static Oid	relation_owner(Oid relid);
@@ -959,49 +961,35 @@ slot_text(TupleTableSlot *slot, int attnum)
 }
 
 /*
- * The relation a rewrite rule belongs to.
+ * The relation a rule or trigger belongs to.
  */
 static Oid
-rule_relation(Oid ruleid)
+object_relation(Oid classid, AttrNumber oidcol, AttrNumber relcol, Oid objid)
 {
-	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	Relation	catalog = table_open(classid, AccessShareLock);
+	HeapTuple	tuple = get_catalog_object_by_oid(catalog, oidcol, objid);
 	Oid			relid = InvalidOid;
+	bool		isnull;
 
-	ScanKeyInit(&key, Anum_pg_rewrite_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ruleid));
-	scan = systable_beginscan(rewrite, RewriteOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
-		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
-	systable_endscan(scan);
-	table_close(rewrite, AccessShareLock);
+		relid = DatumGetObjectId(heap_getattr(tuple, relcol,
+											  RelationGetDescr(catalog), &isnull));
+	table_close(catalog, AccessShareLock);
 	return relid;
 }
 
-/*
- * The relation a trigger belongs to.
- */
+static Oid
+rule_relation(Oid ruleid)
+{
+	return object_relation(RewriteRelationId, Anum_pg_rewrite_oid,
+						   Anum_pg_rewrite_ev_class, ruleid);
+}
+
 static Oid
 trigger_relation(Oid trigid)
 {
-	Relation	trigger = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			relid = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(trigid));
-	scan = systable_beginscan(trigger, TriggerOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		relid = ((Form_pg_trigger) GETSTRUCT(tuple))->tgrelid;
-	systable_endscan(scan);
-	table_close(trigger, AccessShareLock);
-	return relid;
+	return object_relation(TriggerRelationId, Anum_pg_trigger_oid,
+						   Anum_pg_trigger_tgrelid, trigid);
 }
 
 static Oid
