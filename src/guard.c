@@ -151,6 +151,7 @@ static const char *command_verb(Node *parsetree);
 static char *object_description(const ObjectAddress *object, Node *parsetree);
 static char *type_description(Oid typid, Node *parsetree);
 static void check_relation_readers(Oid relid, Node *parsetree);
+static SysScanDesc dependents_scan(Relation depend, Oid classid, Oid objid);
 static List *reached_views(Oid relid);
 static void check_view_contract(Oid relid, Oid viewid, VersionSchema *vs);
 static void check_view_privileges(Oid relid, ReachedView *reached,
@@ -481,6 +482,21 @@ check_relation_readers(Oid relid, Node *parsetree)
 }
 
 /*
+ * An index scan of the pg_depend rows of the objects that depend on one.
+ */
+static SysScanDesc
+dependents_scan(Relation depend, Oid classid, Oid objid)
+{
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	return systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+}
+
+/*
  * The views in live version schemas whose queries read this relation, with
  * the columns they read.  One index scan of pg_depend.
  */
@@ -488,16 +504,10 @@ static List *
 reached_views(Oid relid)
 {
 	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
+	SysScanDesc scan = dependents_scan(depend, RelationRelationId, relid);
 	HeapTuple	tuple;
 	List	   *views = NIL;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
@@ -635,7 +645,6 @@ static void
 check_type_users(Oid typid, Node *parsetree)
 {
 	Relation	depend;
-	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tuple;
 
@@ -643,11 +652,7 @@ check_type_users(Oid typid, Node *parsetree)
 		return;
 
 	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(typid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	scan = dependents_scan(depend, TypeRelationId, typid);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
