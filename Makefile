@@ -5,6 +5,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 
 MODULE_big = dataproduct
 OBJS = \
+	src/access.o \
 	src/catalog.o \
 	src/compat.o \
 	src/contract.o \
@@ -12,10 +13,13 @@ OBJS = \
 	src/domain.o \
 	src/guard.o \
 	src/publish.o \
-	src/semver.o
+	src/registry.o \
+	src/remote.o \
+	src/semver.o \
+	src/subscribe.o
 PGFILEDESC = "dataproduct - semantically versioned data products"
 
-DATA = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
 
 REGRESS = setup domain semver publish compat plans security guard teardown
 

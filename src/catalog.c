@@ -4,14 +4,17 @@
  *		  Reading and writing the extension's catalog tables
  *
  * The catalog (dataproduct.domain, product, major_version, release,
- * release_output, release_column) belongs to the role that owns the
- * extension and is not writable by anyone else.  The SQL-callable functions
+ * release_output, release_column, and for sharing access, consumer and
+ * subscription) belongs to the role that owns the extension and is not
+ * writable by anyone else.  The SQL-callable functions
  * run with the caller's privileges, check them like core commands do, and
  * then use the functions here, which switch to the catalog owner for the
  * duration of each catalog statement, the way REFRESH MATERIALIZED VIEW
  * switches to the view's owner.  Statements run through SPI between
  * dp_catalog_connect() and dp_catalog_finish(), with every user-supplied
- * value passed as a parameter.
+ * value passed as a parameter.  The statements on the release catalog are
+ * here; those on the sharing tables live with their functions (access.c,
+ * registry.c, subscribe.c) and use dp_catalog_exec().
  *
  *-------------------------------------------------------------------------
  */
@@ -34,12 +37,6 @@ static bool catalog_read_only = true;
 
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
-static int	run_catalog(const char *sql, int nargs, Oid *argtypes,
-						Datum *values, const char *nulls);
-static char *result_text(int row, int col);
-static Datum result_datum(int row, int col);
-static Datum text_or_null(const char *str, char *null);
-static Datum name_datum(const char *str);
 
 /*
  * The role that owns the extension's schema, and so its catalog tables:
@@ -105,8 +102,11 @@ run_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values,
 	return ret;
 }
 
-static int
-run_catalog(const char *sql, int nargs, Oid *argtypes, Datum *values,
+/*
+ * Run one catalog statement as the catalog owner.
+ */
+int
+dp_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 			const char *nulls)
 {
 	return run_as(dp_catalog_owner(), sql, nargs, argtypes, values, nulls,
@@ -123,15 +123,16 @@ dp_execute_as(Oid role, const char *sql)
 	run_as(role, sql, 0, NULL, NULL, NULL, false);
 }
 
-static char *
-result_text(int row, int col)
+/* A value of the last result, as text; NULL for SQL NULL */
+char *
+dp_result_text(int row, int col)
 {
 	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 }
 
 /* A column that is NOT NULL in the catalog, as a Datum */
-static Datum
-result_datum(int row, int col)
+Datum
+dp_result_datum(int row, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
@@ -141,15 +142,16 @@ result_datum(int row, int col)
 	return d;
 }
 
-static Datum
-text_or_null(const char *str, char *null)
+/* A text argument and its null flag */
+Datum
+dp_text_or_null(const char *str, char *null)
 {
 	*null = str ? ' ' : 'n';
 	return str ? CStringGetTextDatum(str) : (Datum) 0;
 }
 
-static Datum
-name_datum(const char *str)
+Datum
+dp_name_datum(const char *str)
 {
 	return DirectFunctionCall1(namein, CStringGetDatum(str));
 }
@@ -168,7 +170,7 @@ dp_get_product(const char *name, bool lock)
 	Datum		values[1] = {CStringGetTextDatum(name)};
 	DpProduct  *product;
 
-	run_catalog(lock ?
+	dp_catalog_exec(lock ?
 				"UPDATE dataproduct.product p SET released_at = pg_catalog.now()"
 				" FROM dataproduct.domain d"
 				" WHERE d.name OPERATOR(pg_catalog.=) p.domain"
@@ -186,9 +188,9 @@ dp_get_product(const char *name, bool lock)
 				 errhint("Create it with dataproduct.create_product().")));
 
 	product = palloc(sizeof(DpProduct));
-	product->name = result_text(0, 1);
-	product->domain = result_text(0, 2);
-	product->owner = DatumGetObjectId(result_datum(0, 3));
+	product->name = dp_result_text(0, 1);
+	product->domain = dp_result_text(0, 2);
+	product->owner = DatumGetObjectId(dp_result_datum(0, 3));
 	return product;
 }
 
@@ -203,7 +205,7 @@ dp_get_releases(const char *product, int32 major)
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 	List	   *releases = NIL;
 
-	run_catalog("SELECT release_id, major, minor, patch"
+	dp_catalog_exec("SELECT release_id, major, minor, patch"
 				" FROM dataproduct.release"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND ($2 OPERATOR(pg_catalog.<) 0 OR major OPERATOR(pg_catalog.=) $2)"
@@ -213,10 +215,10 @@ dp_get_releases(const char *product, int32 major)
 	{
 		DpRelease  *r = palloc(sizeof(DpRelease));
 
-		r->id = DatumGetInt64(result_datum(i, 1));
-		r->version.major = DatumGetInt32(result_datum(i, 2));
-		r->version.minor = DatumGetInt32(result_datum(i, 3));
-		r->version.patch = DatumGetInt32(result_datum(i, 4));
+		r->id = DatumGetInt64(dp_result_datum(i, 1));
+		r->version.major = DatumGetInt32(dp_result_datum(i, 2));
+		r->version.minor = DatumGetInt32(dp_result_datum(i, 3));
+		r->version.patch = DatumGetInt32(dp_result_datum(i, 4));
 		releases = lappend(releases, r);
 	}
 	return releases;
@@ -258,7 +260,7 @@ dp_release_contract(int64 release_id)
 	ListCell   *lc;
 	uint64		row = 0;
 
-	run_catalog("SELECT name, source, source_kind, definition, description"
+	dp_catalog_exec("SELECT name, source, source_kind, definition, description"
 				" FROM dataproduct.release_output"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
 				1, argtypes, values, NULL);
@@ -266,15 +268,15 @@ dp_release_contract(int64 release_id)
 	{
 		DpOutput   *o = palloc0(sizeof(DpOutput));
 
-		o->name = result_text(i, 1);
-		o->source = result_text(i, 2);
-		o->source_kind = result_text(i, 3);
-		o->definition = result_text(i, 4);
-		o->description = result_text(i, 5);
+		o->name = dp_result_text(i, 1);
+		o->source = dp_result_text(i, 2);
+		o->source_kind = dp_result_text(i, 3);
+		o->definition = dp_result_text(i, 4);
+		o->description = dp_result_text(i, 5);
 		outputs = lappend(outputs, o);
 	}
 
-	run_catalog("SELECT output, name, type, not_null, description"
+	dp_catalog_exec("SELECT output, name, type, not_null, description"
 				" FROM dataproduct.release_column"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1"
 				" ORDER BY output, position",
@@ -283,14 +285,14 @@ dp_release_contract(int64 release_id)
 	{
 		DpOutput   *o = lfirst(lc);
 
-		for (; row < SPI_processed && strcmp(result_text(row, 1), o->name) == 0; row++)
+		for (; row < SPI_processed && strcmp(dp_result_text(row, 1), o->name) == 0; row++)
 		{
 			DpColumn   *c = palloc(sizeof(DpColumn));
 
-			c->name = result_text(row, 2);
-			c->type = result_text(row, 3);
-			c->not_null = DatumGetBool(result_datum(row, 4));
-			c->description = result_text(row, 5);
+			c->name = dp_result_text(row, 2);
+			c->type = dp_result_text(row, 3);
+			c->not_null = DatumGetBool(dp_result_datum(row, 4));
+			c->description = dp_result_text(row, 5);
 			o->columns = lappend(o->columns, c);
 		}
 	}
@@ -307,7 +309,7 @@ dp_get_domain_owner(const char *name, bool missing_ok)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	run_catalog("SELECT owner::pg_catalog.oid FROM dataproduct.domain"
+	dp_catalog_exec("SELECT owner::pg_catalog.oid FROM dataproduct.domain"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	if (SPI_processed == 0 && missing_ok)
@@ -317,7 +319,7 @@ dp_get_domain_owner(const char *name, bool missing_ok)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("domain \"%s\" does not exist", name),
 				 errhint("Create it with dataproduct.create_domain().")));
-	return DatumGetObjectId(result_datum(0, 1));
+	return DatumGetObjectId(dp_result_datum(0, 1));
 }
 
 bool
@@ -326,7 +328,7 @@ dp_product_exists(const char *name)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	run_catalog("SELECT 1 FROM dataproduct.product"
+	dp_catalog_exec("SELECT 1 FROM dataproduct.product"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	return SPI_processed > 0;
@@ -338,7 +340,7 @@ dp_major_exists(const char *product, int32 major)
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 
-	run_catalog("SELECT 1 FROM dataproduct.major_version"
+	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND major OPERATOR(pg_catalog.=) $2",
 				2, argtypes, values, NULL);
@@ -357,8 +359,8 @@ dp_is_version_schema(Oid nspid)
 
 	if (nspname == NULL)
 		return false;
-	values[0] = name_datum(nspname);
-	run_catalog("SELECT 1 FROM dataproduct.major_version"
+	values[0] = dp_name_datum(nspname);
+	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
 				" WHERE schema_name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	return SPI_processed > 0;
@@ -373,9 +375,9 @@ dp_insert_domain(const char *name, Oid owner, const char *description)
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = ObjectIdGetDatum(owner);
-	values[2] = text_or_null(description, &nulls[2]);
-	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
-	run_catalog("INSERT INTO dataproduct.domain (name, owner, description, created_by)"
+	values[2] = dp_text_or_null(description, &nulls[2]);
+	values[3] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
+	dp_catalog_exec("INSERT INTO dataproduct.domain (name, owner, description, created_by)"
 				" VALUES ($1, $2::pg_catalog.regrole, $3, $4)",
 				4, argtypes, values, nulls);
 }
@@ -390,9 +392,9 @@ dp_insert_product(const char *name, const char *domain,
 
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(domain);
-	values[2] = text_or_null(description, &nulls[2]);
-	values[3] = name_datum(GetUserNameFromId(GetUserId(), false));
-	run_catalog("INSERT INTO dataproduct.product (name, domain, description, created_by)"
+	values[2] = dp_text_or_null(description, &nulls[2]);
+	values[3] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
+	dp_catalog_exec("INSERT INTO dataproduct.product (name, domain, description, created_by)"
 				" VALUES ($1, $2, $3, $4)",
 				4, argtypes, values, nulls);
 }
@@ -405,8 +407,8 @@ dp_insert_major(const char *product, int32 major, const char *schema)
 
 	values[0] = CStringGetTextDatum(product);
 	values[1] = Int32GetDatum(major);
-	values[2] = name_datum(schema);
-	run_catalog("INSERT INTO dataproduct.major_version (product, major, schema_name)"
+	values[2] = dp_name_datum(schema);
+	dp_catalog_exec("INSERT INTO dataproduct.major_version (product, major, schema_name)"
 				" VALUES ($1, $2, $3)",
 				3, argtypes, values, NULL);
 }
@@ -422,14 +424,14 @@ dp_insert_release(const char *product, DpVersion version, const char *notes)
 	values[1] = Int32GetDatum(version.major);
 	values[2] = Int32GetDatum(version.minor);
 	values[3] = Int32GetDatum(version.patch);
-	values[4] = text_or_null(notes, &nulls[4]);
-	values[5] = name_datum(GetUserNameFromId(GetUserId(), false));
-	run_catalog("INSERT INTO dataproduct.release"
+	values[4] = dp_text_or_null(notes, &nulls[4]);
+	values[5] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
+	dp_catalog_exec("INSERT INTO dataproduct.release"
 				" (product, major, minor, patch, notes, published_by)"
 				" VALUES ($1, $2, $3, $4, $5, $6)"
 				" RETURNING release_id",
 				6, argtypes, values, nulls);
-	return DatumGetInt64(result_datum(0, 1));
+	return DatumGetInt64(dp_result_datum(0, 1));
 }
 
 /*
@@ -450,12 +452,12 @@ dp_insert_contract(int64 release_id, List *outputs)
 		int32		position = 0;
 
 		ovalues[0] = Int64GetDatum(release_id);
-		ovalues[1] = name_datum(o->name);
+		ovalues[1] = dp_name_datum(o->name);
 		ovalues[2] = CStringGetTextDatum(o->source);
 		ovalues[3] = CStringGetTextDatum(o->source_kind);
 		ovalues[4] = CStringGetTextDatum(o->definition);
-		ovalues[5] = text_or_null(o->description, &onulls[5]);
-		run_catalog("INSERT INTO dataproduct.release_output"
+		ovalues[5] = dp_text_or_null(o->description, &onulls[5]);
+		dp_catalog_exec("INSERT INTO dataproduct.release_output"
 					" (release_id, name, source, source_kind, definition, description)"
 					" VALUES ($1, $2, $3, $4, $5, $6)",
 					6, otypes, ovalues, onulls);
@@ -468,13 +470,13 @@ dp_insert_contract(int64 release_id, List *outputs)
 			char		cnulls[7] = "       ";
 
 			cvalues[0] = Int64GetDatum(release_id);
-			cvalues[1] = name_datum(o->name);
+			cvalues[1] = dp_name_datum(o->name);
 			cvalues[2] = Int32GetDatum(++position);
-			cvalues[3] = name_datum(c->name);
+			cvalues[3] = dp_name_datum(c->name);
 			cvalues[4] = CStringGetTextDatum(c->type);
 			cvalues[5] = BoolGetDatum(c->not_null);
-			cvalues[6] = text_or_null(c->description, &cnulls[6]);
-			run_catalog("INSERT INTO dataproduct.release_column"
+			cvalues[6] = dp_text_or_null(c->description, &cnulls[6]);
+			dp_catalog_exec("INSERT INTO dataproduct.release_column"
 						" (release_id, output, position, name, type, not_null, description)"
 						" VALUES ($1, $2, $3, $4, $5, $6, $7)",
 						7, ctypes, cvalues, cnulls);
@@ -488,7 +490,7 @@ dp_insert_contract(int64 release_id, List *outputs)
 bool
 dp_any_live_major(void)
 {
-	run_catalog("SELECT 1 FROM dataproduct.major_version"
+	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired' LIMIT 1",
 				0, NULL, NULL, NULL);
 	return SPI_processed > 0;
@@ -505,8 +507,8 @@ dp_find_live_major(const char *schema, char **product, int32 *major,
 	Oid			argtypes[1] = {NAMEOID};
 	Datum		values[1];
 
-	values[0] = name_datum(schema);
-	run_catalog("SELECT m.product, m.major,"
+	values[0] = dp_name_datum(schema);
+	dp_catalog_exec("SELECT m.product, m.major,"
 				" (SELECT pg_catalog.format('%s.%s.%s', r.major, r.minor, r.patch)"
 				"    FROM dataproduct.release r"
 				"   WHERE r.product OPERATOR(pg_catalog.=) m.product"
@@ -518,9 +520,9 @@ dp_find_live_major(const char *schema, char **product, int32 *major,
 				1, argtypes, values, NULL);
 	if (SPI_processed == 0)
 		return false;
-	*product = result_text(0, 1);
-	*major = DatumGetInt32(result_datum(0, 2));
-	*version = result_text(0, 3);
+	*product = dp_result_text(0, 1);
+	*major = DatumGetInt32(dp_result_datum(0, 2));
+	*version = dp_result_text(0, 3);
 	return true;
 }
 
@@ -532,12 +534,12 @@ dp_live_major_schemas(void)
 {
 	List	   *schemas = NIL;
 
-	run_catalog("SELECT schema_name FROM dataproduct.major_version"
+	dp_catalog_exec("SELECT schema_name FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired'"
 				" ORDER BY schema_name",
 				0, NULL, NULL, NULL);
 	for (uint64 i = 0; i < SPI_processed; i++)
-		schemas = lappend(schemas, result_text(i, 1));
+		schemas = lappend(schemas, dp_result_text(i, 1));
 	return schemas;
 }
 
@@ -561,4 +563,54 @@ dp_promised_output(const char *product, int32 major, const char *output)
 			return o;
 	}
 	return NULL;
+}
+
+/*
+ * A major version that is not retired, with its latest release; NULL if
+ * the product has no such major version.
+ */
+DpMajor *
+dp_get_live_major(DpProduct *product, int32 major)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product->name), Int32GetDatum(major)};
+	DpMajor    *m;
+
+	dp_catalog_exec("SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
+					" FROM dataproduct.major_version m"
+					" JOIN dataproduct.release r USING (product, major)"
+					" WHERE m.product OPERATOR(pg_catalog.=) $1"
+					" AND m.major OPERATOR(pg_catalog.=) $2"
+					" AND m.status OPERATOR(pg_catalog.<>) 'retired'"
+					" ORDER BY r.minor DESC, r.patch DESC LIMIT 1",
+					2, argtypes, values, NULL);
+	if (SPI_processed == 0)
+		return NULL;
+	m = palloc(sizeof(DpMajor));
+	m->product = product;
+	m->schema = dp_result_text(0, 1);
+	m->status = dp_result_text(0, 2);
+	m->latest_release = DatumGetInt64(dp_result_datum(0, 3));
+	m->latest.major = major;
+	m->latest.minor = DatumGetInt32(dp_result_datum(0, 4));
+	m->latest.patch = DatumGetInt32(dp_result_datum(0, 5));
+	return m;
+}
+
+/*
+ * The names of the outputs of a release, in name order.
+ */
+List *
+dp_release_output_names(int64 release_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(release_id)};
+	List	   *names = NIL;
+
+	dp_catalog_exec("SELECT name FROM dataproduct.release_output"
+					" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
+					1, argtypes, values, NULL);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		names = lappend(names, dp_result_text(i, 1));
+	return names;
 }

@@ -36,8 +36,6 @@ static void add_change(List **changes, const char *output, const char *column,
 					   const char *change, DpImpact impact, char *detail);
 static bool equal_strings(const char *a, const char *b);
 static bool change_listed(List *changes, DpChange *change);
-static Tuplestorestate *begin_changes_result(FunctionCallInfo fcinfo,
-											 TupleDesc *tupdesc);
 static void put_changes(Tuplestorestate *store, TupleDesc tupdesc,
 						List *changes);
 
@@ -329,7 +327,7 @@ dp_diff_versions(PG_FUNCTION_ARGS)
 	DpVersion	from = dp_parse_version(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	DpVersion	to = dp_parse_version(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_changes_result(fcinfo, &tupdesc);
+	Tuplestorestate *store = dp_materialized_result(fcinfo, &tupdesc);
 	List	   *from_contract;
 	List	   *to_contract;
 
@@ -352,7 +350,7 @@ dp_diff_outputs(PG_FUNCTION_ARGS)
 	char	   *product = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ArrayType  *outputs = PG_GETARG_ARRAYTYPE_P(1);
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_changes_result(fcinfo, &tupdesc);
+	Tuplestorestate *store = dp_materialized_result(fcinfo, &tupdesc);
 	List	   *releases;
 	List	   *latest = NIL;
 
@@ -411,35 +409,6 @@ dp_next_version(PG_FUNCTION_ARGS)
 	result = dp_version_string(next);
 	dp_catalog_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(result));
-}
-
-/*
- * Set up a materialized result for the rows of a diff.
- */
-static Tuplestorestate *
-begin_changes_result(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	Tuplestorestate *store;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	*tupdesc = CreateTupleDescCopy(*tupdesc);
-	store = tuplestore_begin_heap(true, false, work_mem);
-	MemoryContextSwitchTo(oldcontext);
-
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = *tupdesc;
-	return store;
 }
 
 static void

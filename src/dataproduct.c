@@ -4,8 +4,11 @@
  *		  Module entry point of the dataproduct extension
  *
  * The SQL-callable functions live with their concern: domain.c (domains and
- * products), publish.c (releases), compat.c (diff and next_version) and
- * guard.c (the event triggers that guard live versions).
+ * products), publish.c (releases), compat.c (diff and next_version),
+ * guard.c (the event triggers that guard live versions), access.c and
+ * registry.c (the producer's side of sharing: access and consumers), and
+ * subscribe.c and remote.c (the consumer's side, over postgres_fdw).
+ * What they all share is here: module load and set-returning results.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +17,8 @@
 #include "dataproduct.h"
 
 #include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 
@@ -41,4 +46,33 @@ _PG_init(void)
 							 NULL);
 	MarkGUCPrefixReserved("dataproduct");
 	CacheRegisterRelcacheCallback(dp_guard_relcache_callback, (Datum) 0);
+}
+
+/*
+ * Set up the materialized result of a set-returning function.
+ */
+Tuplestorestate *
+dp_materialized_result(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcontext;
+	Tuplestorestate *store;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (get_call_result_type(fcinfo, NULL, tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	*tupdesc = CreateTupleDescCopy(*tupdesc);
+	store = tuplestore_begin_heap(true, false, work_mem);
+	MemoryContextSwitchTo(oldcontext);
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = *tupdesc;
+	return store;
 }

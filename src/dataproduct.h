@@ -15,10 +15,13 @@
 #ifndef DATAPRODUCT_H
 #define DATAPRODUCT_H
 
+#include "fmgr.h"
+#include "foreign/foreign.h"
 #include "nodes/pg_list.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/relcache.h"
+#include "utils/tuplestore.h"
 
 /* PostgreSQL 16 replaced the per-class ACL checks with object_aclcheck() */
 #if PG_VERSION_NUM >= 160000
@@ -28,11 +31,19 @@
 	object_aclcheck(DatabaseRelationId, (dbid), (roleid), (mode))
 #define dp_namespace_aclcheck(nspid, roleid, mode) \
 	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#define dp_foreign_server_aclcheck(srvid, roleid, mode) \
+	object_aclcheck(ForeignServerRelationId, (srvid), (roleid), (mode))
+#define dp_parse_type_string(str, typid, typmod) \
+	parseTypeString((str), (typid), (typmod), NULL)
 #else
 #define dp_database_aclcheck(dbid, roleid, mode) \
 	pg_database_aclcheck((dbid), (roleid), (mode))
 #define dp_namespace_aclcheck(nspid, roleid, mode) \
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#define dp_foreign_server_aclcheck(srvid, roleid, mode) \
+	pg_foreign_server_aclcheck((srvid), (roleid), (mode))
+#define dp_parse_type_string(str, typid, typmod) \
+	parseTypeString((str), (typid), (typmod), false)
 #endif
 #if PG_VERSION_NUM < 150000
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
@@ -106,6 +117,38 @@ typedef struct DpProduct
 	Oid			owner;
 } DpProduct;
 
+/* A live (published or deprecated) major version with its latest release */
+typedef struct DpMajor
+{
+	DpProduct  *product;
+	char	   *schema;
+	char	   *status;
+	int64		latest_release;
+	DpVersion	latest;
+} DpMajor;
+
+/* A live major version of a product in a producer's catalog */
+typedef struct DpRemoteMajor
+{
+	char	   *product;
+	char	   *domain;
+	DpVersion	latest;			/* its latest release */
+	char	   *schema;
+	char	   *status;
+	char	   *sunset;			/* date as text, or NULL */
+} DpRemoteMajor;
+
+/* dataproduct.c */
+extern Tuplestorestate *dp_materialized_result(FunctionCallInfo fcinfo,
+											   TupleDesc *tupdesc);
+
+/* access.c */
+extern void dp_check_acts_for_domain(DpProduct *product, const char *action);
+extern void dp_apply_access(DpMajor *major);
+extern bool dp_may_read_major(Oid role, DpMajor *major);
+extern DpMajor *dp_major_for_owner(DpProduct *product, int32 major,
+								   const char *action);
+
 /* guard.c */
 extern bool dp_guard_enabled;
 extern void dp_guard_bypass_execute(Oid role, const char *sql);
@@ -131,6 +174,14 @@ extern DpImpact dp_impact_against_major(const char *product, int32 major,
 
 /* catalog.c */
 extern Oid	dp_catalog_owner(void);
+extern int	dp_catalog_exec(const char *sql, int nargs, Oid *argtypes,
+							Datum *values, const char *nulls);
+extern char *dp_result_text(int row, int col);
+extern Datum dp_result_datum(int row, int col);
+extern Datum dp_text_or_null(const char *str, char *null);
+extern Datum dp_name_datum(const char *str);
+extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
+extern List *dp_release_output_names(int64 release_id);
 extern void dp_catalog_connect(bool read_only);
 extern void dp_catalog_finish(void);
 extern DpProduct *dp_get_product(const char *name, bool lock);
@@ -157,5 +208,17 @@ extern bool dp_find_live_major(const char *schema, char **product,
 extern List *dp_live_major_schemas(void);
 extern DpOutput *dp_promised_output(const char *product, int32 major,
 									const char *output);
+
+/* remote.c */
+extern ForeignServer *dp_remote_server(const char *name);
+extern void dp_remote_open(ForeignServer *server);
+extern void dp_remote_close(void);
+extern DpRemoteMajor *dp_remote_major(ForeignServer *server,
+									  const char *product, int32 major);
+extern List *dp_remote_contract(const char *product, DpVersion version);
+extern void dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
+							   const char *local_schema);
+extern void dp_remote_unregister(ForeignServer *server, const char *product,
+								 int32 major);
 
 #endif							/* DATAPRODUCT_H */

@@ -28,7 +28,6 @@
 
 PG_FUNCTION_INFO_V1(dp_publish);
 
-static void check_may_publish(DpProduct *product);
 static void check_version_order(DpProduct *product, DpVersion version,
 								bool major_exists);
 static void check_compatible(DpProduct *product, DpVersion version,
@@ -73,7 +72,7 @@ dp_publish(PG_FUNCTION_ARGS)
 
 	dp_catalog_connect(false);
 	product = dp_get_product(product_name, true);
-	check_may_publish(product);
+	dp_check_acts_for_domain(product, "publish");
 	major_exists = dp_major_exists(product->name, version.major);
 	check_version_order(product, version, major_exists);
 
@@ -95,25 +94,10 @@ dp_publish(PG_FUNCTION_ARGS)
 
 	dp_insert_contract(dp_insert_release(product->name, version, notes),
 					   candidate);
+	if (major_exists)
+		dp_apply_access(dp_get_live_major(product, version.major));
 	dp_catalog_finish();
 	PG_RETURN_NAME(result);
-}
-
-/*
- * Only the owner of the product's domain, its members and superusers may
- * publish.
- */
-static void
-check_may_publish(DpProduct *product)
-{
-	if (!has_privs_of_role(GetUserId(), product->owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to publish data product \"%s\"",
-						product->name),
-				 errdetail("Only the owner of domain \"%s\", role \"%s\", and its members may publish its products.",
-						   product->domain,
-						   GetUserNameFromId(product->owner, false))));
 }
 
 /*

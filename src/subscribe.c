@@ -1,0 +1,670 @@
+/*-------------------------------------------------------------------------
+ *
+ * subscribe.c
+ *		  subscribe(), refresh() and unsubscribe(): the consumer's side
+ *
+ * A subscription is a major version of a remote data product imported into
+ * a local schema as postgres_fdw foreign tables, one per output, recorded
+ * in dataproduct.subscription and registered with the producer (remote.c).
+ * Queries on the foreign tables are ordinary postgres_fdw queries: filters,
+ * joins and aggregates go to the producer.
+ *
+ * refresh() follows the major version to its latest release without
+ * dropping anything: new outputs are imported and new columns added to the
+ * existing foreign tables, so local views, grants and comments on them
+ * survive.  Before and after, each foreign table must match what the
+ * producer promises for it: the producer's compatibility rules guarantee a
+ * release of the major only adds, and if that ever fails (a producer that
+ * turned its guard off), refresh() refuses instead of importing it.
+ *
+ * Local DDL runs as the caller, who owns the schema and foreign tables;
+ * only the subscription row is written as the catalog owner.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "dataproduct.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(dp_subscribe);
+PG_FUNCTION_INFO_V1(dp_refresh);
+PG_FUNCTION_INFO_V1(dp_unsubscribe);
+
+/* A row of dataproduct.subscription */
+typedef struct Subscription
+{
+	char	   *server;
+	char	   *product;
+	int32		major;
+	char	   *local_schema;
+	bool		created_schema;
+	char	   *remote_schema;
+	char	   *version;
+	List	   *outputs;		/* of char *, output names */
+	Oid			subscribed_by;
+} Subscription;
+
+static void subscription_arguments(FunctionCallInfo fcinfo, char **server,
+								   char **product, int32 *major);
+static Subscription *get_subscription(const char *server,
+									  const char *product, int32 major);
+static void check_not_subscribed(const char *server, const char *product,
+								 int32 major, const char *local_schema);
+static void check_may_manage(Subscription *sub);
+static bool create_local_schema(const char *schema, DpRemoteMajor *major,
+								ForeignServer *server);
+static void import_outputs(ForeignServer *server, DpRemoteMajor *major,
+						   const char *local_schema, List *names);
+static List *outputs_to_import(Subscription *sub, List *contract);
+static void add_new_columns(Relation rel, DpOutput *output);
+static void check_matches_contract(ForeignServer *server,
+								   DpRemoteMajor *major,
+								   const char *local_schema, DpOutput *output,
+								   bool exactly);
+static void comment_foreign_table(ForeignServer *server, DpRemoteMajor *major,
+								  const char *local_schema, DpOutput *output);
+static void drop_local_objects(Subscription *sub);
+static void local_execute(const char *sql);
+static List *output_names(List *contract);
+static Datum names_array(List *names);
+static void record_subscription(ForeignServer *server, DpRemoteMajor *major,
+								const char *local_schema, bool created_schema,
+								List *outputs, bool insert);
+
+/*
+ * subscribe(server name, product text, major integer, into_schema name)
+ *		RETURNS name
+ */
+Datum
+dp_subscribe(PG_FUNCTION_ARGS)
+{
+	char	   *server_name;
+	char	   *product;
+	int32		major;
+	char	   *local_schema;
+	ForeignServer *server;
+	DpRemoteMajor *remote;
+	List	   *contract;
+	bool		created;
+	ListCell   *lc;
+	Name		result;
+
+	subscription_arguments(fcinfo, &server_name, &product, &major);
+	local_schema = PG_ARGISNULL(3) ? dp_version_schema(product, major) :
+		pstrdup(NameStr(*PG_GETARG_NAME(3)));
+	server = dp_remote_server(server_name);
+
+	dp_catalog_connect(false);
+	check_not_subscribed(server_name, product, major, local_schema);
+	dp_remote_open(server);
+	remote = dp_remote_major(server, product, major);
+	if (strcmp(remote->status, "deprecated") == 0)
+		ereport(WARNING,
+				(errmsg("major version %d of data product \"%s\" is deprecated",
+						major, product),
+				 remote->sunset ?
+				 errdetail("Its producer retires it after %s.", remote->sunset) : 0,
+				 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
+	contract = dp_remote_contract(product, remote->latest);
+	dp_remote_register(server, remote, local_schema);
+
+	created = create_local_schema(local_schema, remote, server);
+	import_outputs(server, remote, local_schema, output_names(contract));
+	foreach(lc, contract)
+	{
+		check_matches_contract(server, remote, local_schema, lfirst(lc), true);
+		comment_foreign_table(server, remote, local_schema, lfirst(lc));
+	}
+	dp_remote_close();
+	record_subscription(server, remote, local_schema, created,
+						output_names(contract), true);
+	dp_catalog_finish();
+
+	result = (Name) palloc0(NAMEDATALEN);
+	namestrcpy(result, local_schema);
+	PG_RETURN_NAME(result);
+}
+
+/*
+ * refresh(server name, product text, major integer) RETURNS text
+ */
+Datum
+dp_refresh(PG_FUNCTION_ARGS)
+{
+	char	   *server_name;
+	char	   *product;
+	int32		major;
+	Subscription *sub;
+	ForeignServer *server;
+	DpRemoteMajor *remote;
+	List	   *contract;
+	List	   *new_outputs;
+	ListCell   *lc;
+
+	subscription_arguments(fcinfo, &server_name, &product, &major);
+	server = dp_remote_server(server_name);
+
+	dp_catalog_connect(false);
+	sub = get_subscription(server_name, product, major);
+	check_may_manage(sub);
+	dp_remote_open(server);
+	remote = dp_remote_major(server, product, major);
+	contract = dp_remote_contract(product, remote->latest);
+
+	new_outputs = outputs_to_import(sub, contract);
+	foreach(lc, contract)
+	{
+		DpOutput   *output = lfirst(lc);
+		Relation	rel;
+
+		if (list_member(new_outputs, makeString(output->name)))
+			continue;
+		check_matches_contract(server, remote, sub->local_schema, output, false);
+		rel = relation_openrv(makeRangeVar(sub->local_schema, output->name, -1),
+							  AccessShareLock);
+		add_new_columns(rel, output);
+		relation_close(rel, NoLock);
+	}
+	if (new_outputs != NIL)
+	{
+		List	   *names = NIL;
+
+		foreach(lc, new_outputs)
+			names = lappend(names, strVal(lfirst(lc)));
+		import_outputs(server, remote, sub->local_schema, names);
+	}
+	foreach(lc, contract)
+	{
+		check_matches_contract(server, remote, sub->local_schema, lfirst(lc), true);
+		comment_foreign_table(server, remote, sub->local_schema, lfirst(lc));
+	}
+	dp_remote_register(server, remote, sub->local_schema);
+	dp_remote_close();
+	record_subscription(server, remote, sub->local_schema, sub->created_schema,
+						output_names(contract), false);
+	dp_catalog_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(dp_version_string(remote->latest)));
+}
+
+/*
+ * unsubscribe(server name, product text, major integer)
+ *
+ * If the server is gone, so are the foreign tables (DROP SERVER CASCADE):
+ * the subscription is removed here, and the producer, which cannot be told,
+ * keeps listing this database until it retires the version.
+ */
+Datum
+dp_unsubscribe(PG_FUNCTION_ARGS)
+{
+	char	   *server_name;
+	char	   *product;
+	int32		major;
+	Subscription *sub;
+	Oid			argtypes[3] = {NAMEOID, TEXTOID, INT4OID};
+	Datum		values[3];
+
+	subscription_arguments(fcinfo, &server_name, &product, &major);
+
+	dp_catalog_connect(false);
+	sub = get_subscription(server_name, product, major);
+	check_may_manage(sub);
+	if (GetForeignServerByName(server_name, true) != NULL)
+	{
+		ForeignServer *server = dp_remote_server(server_name);
+
+		dp_remote_open(server);
+		dp_remote_unregister(server, product, major);
+		dp_remote_close();
+	}
+	else
+		ereport(WARNING,
+				(errmsg("server \"%s\" no longer exists, so its producer still lists this database as a consumer",
+						server_name),
+				 errhint("Ask the producer to retire the version, or to remove the registration from dataproduct.consumers.")));
+	drop_local_objects(sub);
+
+	values[0] = dp_name_datum(server_name);
+	values[1] = CStringGetTextDatum(product);
+	values[2] = Int32GetDatum(major);
+	dp_catalog_exec("DELETE FROM dataproduct.subscription"
+					" WHERE server OPERATOR(pg_catalog.=) $1"
+					" AND product OPERATOR(pg_catalog.=) $2"
+					" AND major OPERATOR(pg_catalog.=) $3",
+					3, argtypes, values, NULL);
+	dp_catalog_finish();
+	PG_RETURN_VOID();
+}
+
+static void
+subscription_arguments(FunctionCallInfo fcinfo, char **server,
+					   char **product, int32 *major)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("server, product and major must not be null")));
+	*server = pstrdup(NameStr(*PG_GETARG_NAME(0)));
+	*product = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	*major = PG_GETARG_INT32(2);
+	if (*major < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("major version must not be negative")));
+}
+
+/*
+ * The subscription to a major version over a server, locked for the rest
+ * of the transaction, or an error.
+ */
+static Subscription *
+get_subscription(const char *server, const char *product, int32 major)
+{
+	Oid			argtypes[3] = {NAMEOID, TEXTOID, INT4OID};
+	Datum		values[3];
+	Subscription *sub;
+
+	values[0] = dp_name_datum(server);
+	values[1] = CStringGetTextDatum(product);
+	values[2] = Int32GetDatum(major);
+	dp_catalog_exec("SELECT local_schema, created_schema, remote_schema, version,"
+					" subscribed_by::pg_catalog.oid, s.output"
+					" FROM dataproduct.subscription,"
+					" LATERAL pg_catalog.unnest(outputs) s(output)"
+					" WHERE server OPERATOR(pg_catalog.=) $1"
+					" AND product OPERATOR(pg_catalog.=) $2"
+					" AND major OPERATOR(pg_catalog.=) $3"
+					" FOR UPDATE OF subscription",
+					3, argtypes, values, NULL);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("this database does not subscribe to major version %d of data product \"%s\" over server \"%s\"",
+						major, product, server),
+				 errhint("dataproduct.subscriptions lists the subscriptions of this database.")));
+
+	sub = palloc0(sizeof(Subscription));
+	sub->server = pstrdup(server);
+	sub->product = pstrdup(product);
+	sub->major = major;
+	sub->local_schema = dp_result_text(0, 1);
+	sub->created_schema = DatumGetBool(dp_result_datum(0, 2));
+	sub->remote_schema = dp_result_text(0, 3);
+	sub->version = dp_result_text(0, 4);
+	sub->subscribed_by = DatumGetObjectId(dp_result_datum(0, 5));
+	for (uint64 i = 0; i < SPI_processed; i++)
+		sub->outputs = lappend(sub->outputs, dp_result_text(i, 6));
+	return sub;
+}
+
+static void
+check_not_subscribed(const char *server, const char *product, int32 major,
+					 const char *local_schema)
+{
+	Oid			argtypes[4] = {NAMEOID, TEXTOID, INT4OID, NAMEOID};
+	Datum		values[4];
+
+	values[0] = dp_name_datum(server);
+	values[1] = CStringGetTextDatum(product);
+	values[2] = Int32GetDatum(major);
+	values[3] = dp_name_datum(local_schema);
+	dp_catalog_exec("SELECT server, product, major, local_schema"
+					" FROM dataproduct.subscription"
+					" WHERE (server OPERATOR(pg_catalog.=) $1"
+					"        AND product OPERATOR(pg_catalog.=) $2"
+					"        AND major OPERATOR(pg_catalog.=) $3)"
+					" OR local_schema OPERATOR(pg_catalog.=) $4",
+					4, argtypes, values, NULL);
+	if (SPI_processed == 0)
+		return;
+	if (strcmp(dp_result_text(0, 4), local_schema) != 0 ||
+		(strcmp(dp_result_text(0, 1), server) == 0 &&
+		 strcmp(dp_result_text(0, 2), product) == 0 &&
+		 DatumGetInt32(dp_result_datum(0, 3)) == major))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("this database already subscribes to major version %d of data product \"%s\" over server \"%s\"",
+						major, product, server),
+				 errdetail("Its foreign tables are in schema \"%s\".",
+						   dp_result_text(0, 4)),
+				 errhint("Use dataproduct.refresh() to import a newer release of the major version.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_SCHEMA),
+			 errmsg("schema \"%s\" already holds a subscription", local_schema),
+			 errdetail("It holds major version %s of data product \"%s\" from server \"%s\".",
+					   dp_result_text(0, 3), dp_result_text(0, 2),
+					   dp_result_text(0, 1)),
+			 errhint("Pass another schema as into_schema.")));
+}
+
+/*
+ * The role that subscribed, its members and superusers manage a
+ * subscription, as they would own its foreign tables.
+ */
+static void
+check_may_manage(Subscription *sub)
+{
+	if (!has_privs_of_role(GetUserId(), sub->subscribed_by))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to change the subscription to major version %d of data product \"%s\"",
+						sub->major, sub->product),
+				 errdetail("Only role \"%s\", which subscribed, and its members may change it.",
+						   GetUserNameFromId(sub->subscribed_by, false))));
+}
+
+/*
+ * The schema the foreign tables go into: created, and so later dropped,
+ * here if it does not exist.
+ */
+static bool
+create_local_schema(const char *schema, DpRemoteMajor *major,
+					ForeignServer *server)
+{
+	if (OidIsValid(get_namespace_oid(schema, true)))
+		return false;
+	local_execute(psprintf("CREATE SCHEMA %s", quote_identifier(schema)));
+	local_execute(psprintf("COMMENT ON SCHEMA %s IS %s", quote_identifier(schema),
+						   quote_literal_cstr(psprintf("Major version %d of data product \"%s\" (domain \"%s\"), imported from server \"%s\"",
+													   major->latest.major,
+													   major->product,
+													   major->domain,
+													   server->servername))));
+	return true;
+}
+
+static void
+import_outputs(ForeignServer *server, DpRemoteMajor *major,
+			   const char *local_schema, List *names)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+
+	if (names == NIL)
+		return;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "IMPORT FOREIGN SCHEMA %s LIMIT TO (",
+					 quote_identifier(major->schema));
+	foreach(lc, names)
+		appendStringInfo(&sql, "%s%s", lc == list_head(names) ? "" : ", ",
+						 quote_identifier(lfirst(lc)));
+	appendStringInfo(&sql, ") FROM SERVER %s INTO %s",
+					 quote_identifier(server->servername),
+					 quote_identifier(local_schema));
+	local_execute(sql.data);
+}
+
+/*
+ * Outputs of the producer's latest release that have no foreign table yet,
+ * as String nodes; an error if the release lacks an output the subscription
+ * has.
+ */
+static List *
+outputs_to_import(Subscription *sub, List *contract)
+{
+	List	   *names = output_names(contract);
+	List	   *result = NIL;
+	Oid			nspoid = get_namespace_oid(sub->local_schema, false);
+	ListCell   *lc;
+
+	foreach(lc, sub->outputs)
+	{
+		char	   *name = lfirst(lc);
+		ListCell   *lc2;
+		bool		found = false;
+
+		foreach(lc2, names)
+			found |= strcmp(lfirst(lc2), name) == 0;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("output \"%s\" of data product \"%s\" is missing from its latest release on the producer",
+							name, sub->product),
+					 errdetail("Major version %d of the product no longer has an output the subscription imported into \"%s\".",
+							   sub->major, sub->local_schema),
+					 errhint("The producer broke its contract; ask it to publish a new major version instead.")));
+	}
+	foreach(lc, names)
+		if (!OidIsValid(get_relname_relid(lfirst(lc), nspoid)))
+			result = lappend(result, makeString(lfirst(lc)));
+	return result;
+}
+
+/*
+ * Columns the latest release added at the end of an output.
+ */
+static void
+add_new_columns(Relation rel, DpOutput *output)
+{
+	int			natts = 0;
+	ListCell   *lc;
+	int			position = 0;
+
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
+			natts++;
+	foreach(lc, output->columns)
+	{
+		DpColumn   *column = lfirst(lc);
+		Oid			typid;
+		int32		typmod;
+
+		if (++position <= natts)
+			continue;
+		/* the producer's text goes through the type parser, never into SQL */
+		dp_parse_type_string(column->type, &typid, &typmod);
+		local_execute(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
+							   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+														  RelationGetRelationName(rel)),
+							   quote_identifier(column->name),
+							   format_type_with_typemod(typid, typmod),
+							   quote_literal_cstr(column->name)));
+	}
+}
+
+/*
+ * The foreign table of an output must be a foreign table of this server
+ * with the columns the producer promises: all of them ("exactly"), or a
+ * leading part of them before new columns are added.
+ */
+static void
+check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
+					   const char *local_schema, DpOutput *output,
+					   bool exactly)
+{
+	Oid			relid = get_relname_relid(output->name,
+										  get_namespace_oid(local_schema, false));
+	Relation	rel;
+	TupleDesc	tupdesc;
+	ListCell   *lc;
+	int			position = 0;
+	char	   *problem = NULL;
+
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE ||
+		GetForeignTable(relid)->serverid != server->serverid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("\"%s.%s\" is not a foreign table of server \"%s\"",
+						local_schema, output->name, server->servername),
+				 errdetail("Output \"%s\" of data product \"%s\" version %s is imported as that foreign table.",
+						   output->name, major->product,
+						   dp_version_string(major->latest))));
+
+	rel = relation_open(relid, AccessShareLock);
+	tupdesc = RelationGetDescr(rel);
+	foreach(lc, output->columns)
+	{
+		DpColumn   *column = lfirst(lc);
+		Form_pg_attribute att = NULL;
+
+		while (position < tupdesc->natts &&
+			   TupleDescAttr(tupdesc, position)->attisdropped)
+			position++;
+		if (position < tupdesc->natts)
+			att = TupleDescAttr(tupdesc, position++);
+		if (att == NULL)
+		{
+			if (exactly)
+				problem = psprintf("column \"%s\" (%s) is missing", column->name,
+								   column->type);
+			break;
+		}
+		if (strcmp(NameStr(att->attname), column->name) != 0 ||
+			strcmp(format_type_with_typemod(att->atttypid, att->atttypmod),
+				   column->type) != 0)
+		{
+			problem = psprintf("column %d is \"%s\" %s where the producer promises \"%s\" %s",
+							   position, NameStr(att->attname),
+							   format_type_with_typemod(att->atttypid, att->atttypmod),
+							   column->name, column->type);
+			break;
+		}
+	}
+	relation_close(rel, NoLock);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign table \"%s.%s\" does not match output \"%s\" of data product \"%s\" version %s",
+						local_schema, output->name, output->name,
+						major->product, dp_version_string(major->latest)),
+				 errdetail("In the foreign table, %s.", problem),
+				 errhint("Consumers rely on every release of a major version keeping the columns of the earlier ones; if the foreign table was changed here, unsubscribe and subscribe again.")));
+}
+
+static void
+comment_foreign_table(ForeignServer *server, DpRemoteMajor *major,
+					  const char *local_schema, DpOutput *output)
+{
+	char	   *table = quote_qualified_identifier(local_schema, output->name);
+	ListCell   *lc;
+
+	local_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
+						   quote_literal_cstr(psprintf("Output \"%s\" of data product \"%s\" version %s (domain \"%s\"), imported from schema \"%s\" of server \"%s\"",
+													   output->name, major->product,
+													   dp_version_string(major->latest),
+													   major->domain, major->schema,
+													   server->servername))));
+	foreach(lc, output->columns)
+	{
+		DpColumn   *column = lfirst(lc);
+
+		local_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
+							   quote_identifier(column->name),
+							   column->description ?
+							   quote_literal_cstr(column->description) : "NULL"));
+	}
+}
+
+/*
+ * The foreign tables of a subscription, and its schema if subscribe()
+ * created it and nothing else is in it now.  Objects that depend on the
+ * foreign tables stop the drop, as for DROP FOREIGN TABLE.
+ */
+static void
+drop_local_objects(Subscription *sub)
+{
+	Oid			nspoid = get_namespace_oid(sub->local_schema, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(nspoid))
+		return;
+	foreach(lc, sub->outputs)
+		local_execute(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
+							   quote_qualified_identifier(sub->local_schema,
+														  lfirst(lc))));
+	if (!sub->created_schema)
+		return;
+	if (SPI_execute(psprintf("SELECT 1 FROM pg_catalog.pg_depend"
+							 " WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+							 " AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
+							 nspoid), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	if (SPI_processed > 0)
+		ereport(NOTICE,
+				(errmsg("schema \"%s\" was kept because it holds other objects",
+						sub->local_schema)));
+	else
+		local_execute(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)));
+}
+
+/* DDL as the caller */
+static void
+local_execute(const char *sql)
+{
+	int			ret = SPI_execute(sql, false, 0);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+}
+
+static List *
+output_names(List *contract)
+{
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	foreach(lc, contract)
+		names = lappend(names, ((DpOutput *) lfirst(lc))->name);
+	return names;
+}
+
+static Datum
+names_array(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		elems[i++] = dp_name_datum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, i, NAMEOID, NAMEDATALEN,
+										   false, TYPALIGN_CHAR));
+}
+
+static void
+record_subscription(ForeignServer *server, DpRemoteMajor *major,
+					const char *local_schema, bool created_schema,
+					List *outputs, bool insert)
+{
+	Oid			argtypes[9] = {NAMEOID, TEXTOID, INT4OID, NAMEOID, BOOLOID,
+	NAMEOID, TEXTOID, NAMEARRAYOID, OIDOID};
+	Datum		values[9];
+
+	values[0] = dp_name_datum(server->servername);
+	values[1] = CStringGetTextDatum(major->product);
+	values[2] = Int32GetDatum(major->latest.major);
+	values[3] = dp_name_datum(local_schema);
+	values[4] = BoolGetDatum(created_schema);
+	values[5] = dp_name_datum(major->schema);
+	values[6] = CStringGetTextDatum(dp_version_string(major->latest));
+	values[7] = names_array(outputs);
+	values[8] = ObjectIdGetDatum(GetUserId());
+	if (insert)
+		dp_catalog_exec("INSERT INTO dataproduct.subscription (server, product,"
+						" major, local_schema, created_schema, remote_schema,"
+						" version, outputs, subscribed_by)"
+						" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+						" $9::pg_catalog.regrole)",
+						9, argtypes, values, NULL);
+	else
+		dp_catalog_exec("UPDATE dataproduct.subscription"
+						" SET remote_schema = $6, version = $7, outputs = $8,"
+						" refreshed_at = pg_catalog.now()"
+						" WHERE server OPERATOR(pg_catalog.=) $1"
+						" AND product OPERATOR(pg_catalog.=) $2"
+						" AND major OPERATOR(pg_catalog.=) $3",
+						9, argtypes, values, NULL);
+}
