@@ -34,6 +34,8 @@
 
 /* see dp_catalog_connect() */
 static bool catalog_read_only = true;
+/* the mode of the caller a nested use interrupted */
+static bool outer_read_only = true;
 
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
@@ -76,6 +78,26 @@ dp_catalog_finish(void)
 {
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
+}
+
+/*
+ * Read-only use by the guard, which runs inside DDL that may come from one
+ * of dataproduct's own functions in the middle of its catalog work: that
+ * caller's mode comes back afterwards.  (The guard does not nest in
+ * itself, and an error it raises ends its caller too.)
+ */
+void
+dp_catalog_connect_nested(void)
+{
+	outer_read_only = catalog_read_only;
+	dp_catalog_connect(true);
+}
+
+void
+dp_catalog_finish_nested(void)
+{
+	dp_catalog_finish();
+	catalog_read_only = outer_read_only;
 }
 
 /*

@@ -184,6 +184,8 @@ extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern List *dp_release_output_names(int64 release_id);
 extern void dp_catalog_connect(bool read_only);
 extern void dp_catalog_finish(void);
+extern void dp_catalog_connect_nested(void);
+extern void dp_catalog_finish_nested(void);
 extern DpProduct *dp_get_product(const char *name, bool lock);
 extern List *dp_get_releases(const char *product, int32 major);
 extern DpRelease *dp_find_release(const char *product, DpVersion version);

@@ -225,9 +225,9 @@ prepare_version_schemas(void)
 	nspid = get_namespace_oid(DP_SCHEMA_NAME, false);
 	major_version_relid = get_relname_relid("major_version", nspid);
 	release_relid = get_relname_relid("release", nspid);
-	dp_catalog_connect(true);
+	dp_catalog_connect_nested();
 	any_live_version = dp_any_live_major();
-	dp_catalog_finish();
+	dp_catalog_finish_nested();
 
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(VersionSchema);
@@ -254,14 +254,14 @@ version_schema_by_name(const char *name)
 		char	   *version;
 
 		vs->live = false;		/* until the lookup says otherwise */
-		dp_catalog_connect(true);
+		dp_catalog_connect_nested();
 		vs->live = dp_find_live_major(name, &product, &vs->major, &version);
 		if (vs->live)
 		{
 			strlcpy(vs->product, product, NAMEDATALEN);
 			strlcpy(vs->version, version, sizeof(vs->version));
 		}
-		dp_catalog_finish();
+		dp_catalog_finish_nested();
 	}
 	return vs->live ? vs : NULL;
 }
@@ -564,11 +564,11 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 	relation_close(view, NoLock);
 	AtEOXact_GUC(true, save_nestlevel);
 
-	dp_catalog_connect(true);
+	dp_catalog_connect_nested();
 	promised = dp_promised_output(vs->product, vs->major, now->name);
 	if (promised == NULL)
 	{
-		dp_catalog_finish();
+		dp_catalog_finish_nested();
 		return;
 	}
 
@@ -584,7 +584,7 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 	}
 	if (breaking == NIL)
 	{
-		dp_catalog_finish();
+		dp_catalog_finish_nested();
 		return;
 	}
 
@@ -600,7 +600,7 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 			 guard_off_hint() ? 0 :
 			 errhint("Publish the change as a new major version, and retire major version %d once its consumers have moved.",
 					 vs->major)));
-	dp_catalog_finish();
+	dp_catalog_finish_nested();
 }
 
 /*
@@ -834,7 +834,7 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 	if (!drops_extension)
 		PG_RETURN_NULL();
 
-	dp_catalog_connect(true);
+	dp_catalog_connect_nested();
 	schemas = dp_live_major_schemas();
 	if (schemas != NIL)
 	{
@@ -854,7 +854,7 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 				 guard_off_hint() ? 0 :
 				 errhint("Retire the live versions first.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
 	}
-	dp_catalog_finish();
+	dp_catalog_finish_nested();
 	PG_RETURN_NULL();
 }
 

@@ -88,7 +88,7 @@ dp_remote_server(const char *name)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("user mapping for role \"%s\" on server \"%s\" does not exist",
 						role, name),
-				 errdetail("postgres_fdw connects to the producer as the role the user mapping of the calling role names."),
+				 errdetail("postgres_fdw logs in to the producer with the user name and password in the user mapping of the calling role."),
 				 errhint("Create one with CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (user '...', password '...').",
 						 quote_identifier(name))));
 	return server;
@@ -134,7 +134,10 @@ user_mapping_exists(Oid userid, Oid serverid)
 /*
  * Open the channel to the producer: temporary foreign tables over what the
  * producer exposes, created as the caller inside SPI, then a first remote
- * query that checks the producer runs dataproduct.  dp_remote_close()
+ * query that checks the producer runs dataproduct.  Names the consumer
+ * sends are text here: postgres_fdw does not ship conditions on a Param of
+ * type name (its collation is "C"), and unregistering needs the whole
+ * DELETE shipped, since a view has no ctid.  dp_remote_close()
  * drops them; an error drops them with the transaction.
  */
 void
@@ -156,9 +159,9 @@ dp_remote_open(ForeignServer *server)
 							" OPTIONS (schema_name 'dataproduct', table_name 'contract_columns');"
 							"CREATE FOREIGN TABLE pg_temp.dataproduct_remote_consumers"
 							" (product text, major integer, version text,"
-							"  consumer_system text, consumer_database name,"
-							"  consumer_server name, consumer_schema name,"
-							"  consumer_role name) SERVER %s"
+							"  consumer_system text, consumer_database text,"
+							"  consumer_server text, consumer_schema text,"
+							"  consumer_role text) SERVER %s"
 							" OPTIONS (schema_name 'dataproduct', table_name 'consumers',"
 							"          updatable 'true')",
 							srv, srv, srv, srv),
@@ -336,14 +339,14 @@ void
 dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 				   const char *local_schema)
 {
-	Oid			argtypes[8] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID,
-	TEXTOID, NAMEOID, NAMEOID};
+	Oid			argtypes[8] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[8];
 
 	consumer_key(major->product, major->latest.major, server, values);
 	values[5] = CStringGetTextDatum(dp_version_string(major->latest));
-	values[6] = dp_name_datum(local_schema);
-	values[7] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
+	values[6] = CStringGetTextDatum(local_schema);
+	values[7] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	remote_execute("INSERT INTO pg_temp.dataproduct_remote_consumers"
 				   " (product, major, consumer_system, consumer_database,"
 				   "  consumer_server, version, consumer_schema, consumer_role)"
@@ -357,7 +360,7 @@ dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 void
 dp_remote_unregister(ForeignServer *server, const char *product, int32 major)
 {
-	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
+	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[5];
 
 	consumer_key(product, major, server, values);
@@ -385,8 +388,8 @@ consumer_key(const char *product, int32 major, ForeignServer *server,
 	values[0] = CStringGetTextDatum(product);
 	values[1] = Int32GetDatum(major);
 	values[2] = CStringGetTextDatum(system);
-	values[3] = dp_name_datum(get_database_name(MyDatabaseId));
-	values[4] = dp_name_datum(server->servername);
+	values[3] = CStringGetTextDatum(get_database_name(MyDatabaseId));
+	values[4] = CStringGetTextDatum(server->servername);
 }
 
 /*

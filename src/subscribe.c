@@ -70,7 +70,7 @@ static bool create_local_schema(const char *schema, DpRemoteMajor *major,
 static void import_outputs(ForeignServer *server, DpRemoteMajor *major,
 						   const char *local_schema, List *names);
 static List *outputs_to_import(Subscription *sub, List *contract);
-static void add_new_columns(Relation rel, DpOutput *output);
+static void add_new_columns(const char *local_schema, DpOutput *output);
 static void check_matches_contract(ForeignServer *server,
 								   DpRemoteMajor *major,
 								   const char *local_schema, DpOutput *output,
@@ -169,15 +169,11 @@ dp_refresh(PG_FUNCTION_ARGS)
 	foreach(lc, contract)
 	{
 		DpOutput   *output = lfirst(lc);
-		Relation	rel;
 
 		if (list_member(new_outputs, makeString(output->name)))
 			continue;
 		check_matches_contract(server, remote, sub->local_schema, output, false);
-		rel = relation_openrv(makeRangeVar(sub->local_schema, output->name, -1),
-							  AccessShareLock);
-		add_new_columns(rel, output);
-		relation_close(rel, NoLock);
+		add_new_columns(sub->local_schema, output);
 	}
 	if (new_outputs != NIL)
 	{
@@ -447,15 +443,21 @@ outputs_to_import(Subscription *sub, List *contract)
  * Columns the latest release added at the end of an output.
  */
 static void
-add_new_columns(Relation rel, DpOutput *output)
+add_new_columns(const char *local_schema, DpOutput *output)
 {
+	char	   *table = quote_qualified_identifier(local_schema, output->name);
+	Relation	rel = relation_openrv(makeRangeVar(pstrdup(local_schema),
+												   output->name, -1),
+									  AccessShareLock);
 	int			natts = 0;
-	ListCell   *lc;
 	int			position = 0;
+	ListCell   *lc;
 
 	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
 		if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
 			natts++;
+	relation_close(rel, NoLock);
+
 	foreach(lc, output->columns)
 	{
 		DpColumn   *column = lfirst(lc);
@@ -467,9 +469,7 @@ add_new_columns(Relation rel, DpOutput *output)
 		/* the producer's text goes through the type parser, never into SQL */
 		dp_parse_type_string(column->type, &typid, &typmod);
 		local_execute(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
-							   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-														  RelationGetRelationName(rel)),
-							   quote_identifier(column->name),
+							   table, quote_identifier(column->name),
 							   format_type_with_typemod(typid, typmod),
 							   quote_literal_cstr(column->name)));
 	}
@@ -590,7 +590,7 @@ drop_local_objects(Subscription *sub)
 	if (SPI_execute(psprintf("SELECT 1 FROM pg_catalog.pg_depend"
 							 " WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
 							 " AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
-							 nspoid), true, 1) != SPI_OK_SELECT)
+							 nspoid), false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed");
 	if (SPI_processed > 0)
 		ereport(NOTICE,
