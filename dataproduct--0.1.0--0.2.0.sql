@@ -23,7 +23,7 @@ CREATE TABLE dataproduct.consumer (
     product           text NOT NULL,
     major             integer NOT NULL,
     consumer_system   text NOT NULL
-                      CHECK (consumer_system OPERATOR(pg_catalog.~) '^[0-9]{1,20}$'),
+                      CHECK (consumer_system OPERATOR(pg_catalog.~) '^-?[0-9]{1,19}$'),
     consumer_database name NOT NULL,
     consumer_server   name NOT NULL,
     consumer_schema   name NOT NULL,

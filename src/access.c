@@ -200,6 +200,7 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 {
 	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
 	Datum		values[5];
+	List	   *consumers = NIL;
 	List	   *keys = NIL;
 	StringInfoData lost;
 	ListCell   *lc;
@@ -214,19 +215,24 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 					" ORDER BY consumer_database, consumer_server",
 					2, argtypes, values, NULL);
 
-	initStringInfo(&lost);
 	for (uint64 i = 0; i < SPI_processed; i++)
+		consumers = lappend(consumers,
+							list_make5(psprintf("%u", DatumGetObjectId(dp_result_datum(i, 1))),
+									   dp_result_text(i, 2), dp_result_text(i, 3),
+									   dp_result_text(i, 4), dp_result_text(i, 5)));
+
+	initStringInfo(&lost);
+	foreach(lc, consumers)
 	{
-		Oid			role = DatumGetObjectId(dp_result_datum(i, 1));
+		List	   *c = lfirst(lc);
+		Oid			role = atooid(linitial(c));
 
 		if (dp_may_read_major(role, major))
 			continue;
 		appendStringInfo(&lost, "\ndatabase \"%s\" (role \"%s\", server \"%s\") connecting as role \"%s\"",
-						 dp_result_text(i, 3), dp_result_text(i, 5),
-						 dp_result_text(i, 4), GetUserNameFromId(role, false));
-		keys = lappend(keys, list_make3(dp_result_text(i, 2),
-										dp_result_text(i, 3),
-										dp_result_text(i, 4)));
+						 (char *) lthird(c), (char *) list_nth(c, 4),
+						 (char *) lfourth(c), GetUserNameFromId(role, false));
+		keys = lappend(keys, list_make3(lsecond(c), lthird(c), lfourth(c)));
 	}
 	if (keys == NIL)
 		return;

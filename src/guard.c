@@ -447,7 +447,7 @@ refuse_version_schema_change(const ObjectAddress *object, VersionSchema *vs,
 					   version_label(vs)),
 			 guard_off_hint() ? 0 :
 			 revoke ?
-			 errhint("Consumers keep their access while the version is live; publish a new major version and retire this one to end it.") :
+			 errhint("Use dataproduct.revoke_access() to end a role's access to a major version.") :
 			 errhint("Publish a new version with dataproduct.publish() instead.")));
 }
 

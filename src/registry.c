@@ -47,6 +47,7 @@ typedef struct Registration
 } Registration;
 
 static Registration *read_registration(TriggerData *trigdata, bool insert);
+static bool is_system_identifier(const char *str);
 static char *column_value(HeapTuple tuple, TupleDesc tupdesc,
 						  const char *column, bool required);
 static DpMajor *registered_major(Registration *reg);
@@ -133,12 +134,27 @@ read_registration(TriggerData *trigdata, bool insert)
 					 errmsg("column \"%s\" of dataproduct.consumers is recorded by the producer",
 							server_set[i]),
 					 errdetail("A consumer gives product, major, version and the consumer_* columns.")));
+	if (!is_system_identifier(reg->system))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid consumer_system \"%s\"", reg->system),
+				 errdetail("It is the system identifier of the consumer's cluster, as pg_control_system() shows it.")));
 	if (dp_parse_version(reg->version).major != reg->major)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("version %s is not a release of major version %d",
 						reg->version, reg->major)));
 	return reg;
+}
+
+/* A bigint in plain digits, as the CHECK on dataproduct.consumer wants */
+static bool
+is_system_identifier(const char *str)
+{
+	const char *digits = str + (str[0] == '-');
+	size_t		n = strlen(digits);
+
+	return n > 0 && n <= 19 && strspn(digits, "0123456789") == n;
 }
 
 static char *

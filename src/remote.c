@@ -384,7 +384,8 @@ consumer_key(const char *product, int32 major, ForeignServer *server,
 {
 	char		system[32];
 
-	snprintf(system, sizeof(system), UINT64_FORMAT, GetSystemIdentifier());
+	/* signed, as pg_control_system() shows it */
+	snprintf(system, sizeof(system), INT64_FORMAT, (int64) GetSystemIdentifier());
 	values[0] = CStringGetTextDatum(product);
 	values[1] = Int32GetDatum(major);
 	values[2] = CStringGetTextDatum(system);
