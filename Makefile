@@ -21,7 +21,7 @@ PGFILEDESC = "dataproduct - semantically versioned data products"
 
 DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
 
-REGRESS = setup domain semver publish compat plans security guard access sharing teardown
+REGRESS = setup domain semver publish compat plans security guard access sharing upgrade teardown
 
 ISOLATION = concurrent_publish guard_sessions
 ISOLATION_OPTS = --inputdir=test

@@ -705,11 +705,15 @@ type_change_is_harmless(Node *parsetree)
 static void
 check_grant(InternalGrant *istmt, Node *grant)
 {
+	List	   *objects;
 	ListCell   *lc;
 
 	if (istmt->is_grant)
 		return;
-	foreach(lc, istmt->objects)
+	/* in creation order, not in the order a scan of pg_class found them */
+	objects = list_copy(istmt->objects);
+	list_sort(objects, list_oid_cmp);
+	foreach(lc, objects)
 	{
 		Oid			objid = lfirst_oid(lc);
 		ObjectAddress object;
