@@ -23,7 +23,7 @@ DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
 
 REGRESS = setup domain semver publish compat plans security guard access sharing upgrade teardown
 
-ISOLATION = concurrent_publish guard_sessions
+ISOLATION = concurrent_publish guard_sessions access_registry
 ISOLATION_OPTS = --inputdir=test
 
 TAP_TESTS = 1

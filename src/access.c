@@ -69,6 +69,7 @@ dp_revoke_access(PG_FUNCTION_ARGS)
 
 	dp_catalog_connect(false);
 	major = access_arguments(fcinfo, "revoke access to", &grantee);
+	dp_lock_major(major->product->name, major->latest.major, true);
 	change_privileges(major, grantee, false);
 	record_access(major, grantee, false);
 	check_consumers_keep_access(major, grantee, force);

@@ -636,3 +636,24 @@ dp_release_output_names(int64 release_id)
 		names = lappend(names, dp_result_text(i, 1));
 	return names;
 }
+
+/*
+ * Lock a major version's row: exclusively while its access is revoked,
+ * shared while a consumer registers, so that a registration is checked
+ * against the privileges a concurrent revoke_access() leaves.
+ */
+void
+dp_lock_major(const char *product, int32 major, bool exclusive)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
+
+	dp_catalog_exec(exclusive ?
+					"SELECT 1 FROM dataproduct.major_version"
+					" WHERE product OPERATOR(pg_catalog.=) $1"
+					" AND major OPERATOR(pg_catalog.=) $2 FOR UPDATE" :
+					"SELECT 1 FROM dataproduct.major_version"
+					" WHERE product OPERATOR(pg_catalog.=) $1"
+					" AND major OPERATOR(pg_catalog.=) $2 FOR SHARE",
+					2, argtypes, values, NULL);
+}

@@ -182,6 +182,7 @@ extern Datum dp_text_or_null(const char *str, char *null);
 extern Datum dp_name_datum(const char *str);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern List *dp_release_output_names(int64 release_id);
+extern void dp_lock_major(const char *product, int32 major, bool exclusive);
 extern void dp_catalog_connect(bool read_only);
 extern void dp_catalog_finish(void);
 extern void dp_catalog_connect_nested(void);

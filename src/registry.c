@@ -86,6 +86,7 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 	major = registered_major(reg);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
+		dp_lock_major(reg->product, reg->major, false);
 		check_may_register(reg, major);
 		check_owns_registration(reg, major, current_registrant(reg));
 		store_registration(reg);
