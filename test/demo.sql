@@ -1,6 +1,7 @@
 -- The dataproduct demo: a domain team publishes its orders as a data product,
--- evolves it compatibly, is stopped from breaking its consumers, and ships
--- the breaking change as a new major version next to the old one.
+-- evolves it compatibly, is stopped from breaking its consumers, ships the
+-- breaking change as a new major version next to the old one, and another
+-- team's database subscribes to it over postgres_fdw.
 --
 -- Run it with test/demo.sh, which starts a throw-away server.  By hand:
 --   psql -X -e -v ON_ERROR_STOP=1 -f test/demo.sql   (in an empty database)
@@ -163,6 +164,77 @@ DO $$ BEGIN RAISE EXCEPTION 'demo failed: the guard let DROP TABLE CASCADE throu
 ALTER TABLE shop.orders ADD COLUMN shipped_at timestamptz;
 CREATE INDEX ON shop.orders (customer);
 SELECT count(*) AS still_answering FROM orders_v1.orders;
+
+\echo
+\echo '--- 10. Sharing across domains: the analytics team subscribes from its own'
+\echo '        database, over postgres_fdw, with a password, as a non-superuser'
+\echo
+\set QUIET on
+SELECT current_database() AS shop_db, current_setting('port') AS shop_port \gset
+\set QUIET off
+-- the producer creates a login role for the analytics team and grants it
+-- major version 1: USAGE on orders_v1 and SELECT on its views, nothing else
+CREATE ROLE analytics_reader LOGIN PASSWORD 'demo-only-secret';
+SELECT dataproduct.grant_access('orders', 1, 'analytics_reader');
+
+CREATE DATABASE analytics;
+CREATE ROLE analyst NOLOGIN;
+\c analytics
+CREATE EXTENSION postgres_fdw;
+CREATE EXTENSION dataproduct;
+GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO analyst;
+GRANT CREATE ON DATABASE analytics TO analyst;
+
+\echo 'From here on, the analyst (not a superuser) works in database analytics:'
+SET ROLE analyst;
+CREATE SERVER shop FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '127.0.0.1', port :'shop_port', dbname :'shop_db');
+CREATE USER MAPPING FOR analyst SERVER shop
+    OPTIONS (user 'analytics_reader', password 'demo-only-secret');
+
+SELECT product, version, schema, status, outputs, consumers
+  FROM dataproduct.remote_catalog('shop');
+SELECT dataproduct.subscribe('shop', 'orders', 1);
+SELECT * FROM orders_v1.orders ORDER BY id;
+
+\echo 'Filters and aggregates run on the producer (see Remote SQL):'
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT currency, count(*), sum(amount) FROM orders_v1.orders
+ WHERE amount > 10 GROUP BY currency;
+
+\echo 'Major version 2 was not granted to analytics_reader (expected to fail):'
+\set ON_ERROR_STOP off
+SELECT dataproduct.subscribe('shop', 'orders', 2);
+\set ON_ERROR_STOP on
+\if :ERROR
+\else
+DO $$ BEGIN RAISE EXCEPTION 'demo failed: a major version was subscribed without access'; END $$;
+\endif
+RESET ROLE;
+
+\echo
+\echo 'The producer knows who consumes what:'
+\c :shop_db
+SELECT product, major, version, consumer_database, consumer_role, connected_as
+  FROM dataproduct.consumers;
+SELECT product, version, schema, consumers FROM dataproduct.catalog ORDER BY schema;
+
+\echo 'The team adds a column and releases 1.2.0; the analyst refreshes:'
+ALTER TABLE shop.orders ADD COLUMN channel text NOT NULL DEFAULT 'web';
+SELECT dataproduct.publish('orders', '1.2.0', ARRAY['shop.orders']::regclass[],
+                           notes => 'Adds the sales channel');
+\c analytics
+SET ROLE analyst;
+SELECT dataproduct.refresh('shop', 'orders', 1);
+SELECT * FROM orders_v1.orders ORDER BY id;
+SELECT server, product, major, version, schema, outputs FROM dataproduct.subscriptions;
+
+\echo 'Unsubscribing drops the foreign tables and tells the producer:'
+SELECT dataproduct.unsubscribe('shop', 'orders', 1);
+RESET ROLE;
+\c :shop_db
+SELECT count(*) AS consumers_left FROM dataproduct.consumers;
+DROP DATABASE analytics;
 
 \echo
 \echo '=== end of the demo ================================================'
