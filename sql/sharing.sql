@@ -6,14 +6,10 @@
 --
 \set SHOW_CONTEXT never
 -- (postgres_fdw was created by publish.sql)
-DO $$
-BEGIN
-    EXECUTE format('CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw'
-                   ' OPTIONS (host %L, port %L, dbname %L)',
-                   split_part(current_setting('unix_socket_directories'), ',', 1),
-                   current_setting('port'), current_database());
-END
-$$;
+SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS socket_dir,
+       current_setting('port') AS port \gset
+CREATE SERVER loopback FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host :'socket_dir', port :'port', dbname :'DBNAME');
 CREATE USER MAPPING FOR CURRENT_USER SERVER loopback;
 
 -- the producer: two outputs that join, published and granted
@@ -44,19 +40,11 @@ CREATE SERVER dummy FOREIGN DATA WRAPPER regress_dummy_fdw;
 SELECT dataproduct.subscribe('dummy', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM dataproduct.remote_catalog('dummy');
-DO $$
-BEGIN
-    EXECUTE format('CREATE SERVER unmapped FOREIGN DATA WRAPPER postgres_fdw'
-                   ' OPTIONS (host %L, port %L, dbname %L)',
-                   split_part(current_setting('unix_socket_directories'), ',', 1),
-                   current_setting('port'), current_database());
-    -- template1 is a database without dataproduct
-    EXECUTE format('CREATE SERVER plain FOREIGN DATA WRAPPER postgres_fdw'
-                   ' OPTIONS (host %L, port %L, dbname %L)',
-                   split_part(current_setting('unix_socket_directories'), ',', 1),
-                   current_setting('port'), 'template1');
-END
-$$;
+CREATE SERVER unmapped FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host :'socket_dir', port :'port', dbname :'DBNAME');
+-- template1 is a database without dataproduct
+CREATE SERVER plain FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host :'socket_dir', port :'port', dbname 'template1');
 GRANT USAGE ON FOREIGN SERVER unmapped TO regress_dp_consumer;
 SET ROLE regress_dp_consumer;
 SELECT dataproduct.subscribe('unmapped', 'fleet', 1);

@@ -199,8 +199,8 @@ record_access(DpMajor *major, Oid grantee, bool grant)
 static void
 check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 {
-	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
-	Datum		values[5];
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
 	List	   *consumers = NIL;
 	List	   *keys = NIL;
 	StringInfoData lost;
@@ -253,16 +253,8 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 	{
 		List	   *key = lfirst(lc);
 
-		values[2] = CStringGetTextDatum(linitial(key));
-		values[3] = dp_name_datum(lsecond(key));
-		values[4] = dp_name_datum(lthird(key));
-		dp_catalog_exec("DELETE FROM dataproduct.consumer"
-						" WHERE product OPERATOR(pg_catalog.=) $1"
-						" AND major OPERATOR(pg_catalog.=) $2"
-						" AND consumer_system OPERATOR(pg_catalog.=) $3"
-						" AND consumer_database OPERATOR(pg_catalog.=) $4"
-						" AND consumer_server OPERATOR(pg_catalog.=) $5",
-						5, argtypes, values, NULL);
+		dp_delete_registration(major->product->name, major->latest.major,
+							   linitial(key), lsecond(key), lthird(key));
 	}
 	ereport(WARNING,
 			(errmsg_plural("%d consumer of major version %d of data product \"%s\" lost access and was unregistered",

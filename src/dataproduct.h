@@ -212,6 +212,11 @@ extern List *dp_live_major_schemas(void);
 extern DpOutput *dp_promised_output(const char *product, int32 major,
 									const char *output);
 
+/* registry.c */
+extern void dp_delete_registration(const char *product, int32 major,
+								   const char *system, const char *database,
+								   const char *server);
+
 /* remote.c */
 extern ForeignServer *dp_remote_server(const char *name);
 extern void dp_remote_open(ForeignServer *server);

@@ -56,7 +56,6 @@ static void check_owns_registration(Registration *reg, DpMajor *major,
 									Oid registrant);
 static Oid	current_registrant(Registration *reg);
 static void store_registration(Registration *reg);
-static void delete_registration(Registration *reg);
 static void registration_key(Registration *reg, Datum *values);
 
 /*
@@ -94,7 +93,8 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 	else
 	{
 		check_owns_registration(reg, major, reg->connected_as);
-		delete_registration(reg);
+		dp_delete_registration(reg->product, reg->major, reg->system,
+							   reg->database, reg->server);
 	}
 	dp_catalog_finish();
 	return PointerGetDatum(trigdata->tg_trigtuple);
@@ -306,13 +306,21 @@ store_registration(Registration *reg)
 					9, argtypes, values, NULL);
 }
 
-static void
-delete_registration(Registration *reg)
+/*
+ * Remove a registration, found by its key.
+ */
+void
+dp_delete_registration(const char *product, int32 major, const char *system,
+					   const char *database, const char *server)
 {
 	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
 	Datum		values[5];
 
-	registration_key(reg, values);
+	values[0] = CStringGetTextDatum(product);
+	values[1] = Int32GetDatum(major);
+	values[2] = CStringGetTextDatum(system);
+	values[3] = dp_name_datum(database);
+	values[4] = dp_name_datum(server);
 	dp_catalog_exec("DELETE FROM dataproduct.consumer"
 					" WHERE product OPERATOR(pg_catalog.=) $1"
 					" AND major OPERATOR(pg_catalog.=) $2"
