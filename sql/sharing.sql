@@ -63,6 +63,23 @@ SET ROLE regress_dp_consumer;
 SELECT dataproduct.subscribe('loopback', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
+-- the channel to the producer is made of temporary foreign tables
+GRANT USAGE ON FOREIGN SERVER loopback TO regress_dp_consumer;
+CREATE USER MAPPING FOR regress_dp_consumer SERVER loopback;
+REVOKE TEMPORARY ON DATABASE :"DBNAME" FROM PUBLIC;
+SET ROLE regress_dp_consumer;
+SELECT * FROM dataproduct.remote_catalog('loopback');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT TEMPORARY ON DATABASE :"DBNAME" TO PUBLIC;
+-- postgres_fdw's own rules hold: a non-superuser needs a password
+SET ROLE regress_dp_consumer;
+\set SHOW_CONTEXT errors
+SELECT * FROM dataproduct.remote_catalog('loopback');
+\set SHOW_CONTEXT never
+RESET ROLE;
+DROP USER MAPPING FOR regress_dp_consumer SERVER loopback;
+REVOKE USAGE ON FOREIGN SERVER loopback FROM regress_dp_consumer;
 -- the default schema is the remote one, fleet_v1: here, the producer's own
 SELECT dataproduct.subscribe('loopback', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE

@@ -44,6 +44,7 @@ PG_FUNCTION_INFO_V1(dp_remote_catalog);
 static bool is_postgres_fdw(ForeignDataWrapper *fdw);
 static bool user_mapping_exists(Oid userid, Oid serverid);
 static void check_remote_extension(ForeignServer *server);
+static void connection_context(void *arg);
 static void remote_execute(const char *sql, int nargs, Oid *argtypes,
 						   Datum *values);
 static void consumer_key(const char *product, int32 major,
@@ -145,6 +146,15 @@ dp_remote_open(ForeignServer *server)
 {
 	const char *srv = quote_identifier(server->servername);
 
+	if (dp_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE_TEMP) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to create temporary tables in database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errdetail("dataproduct reads the producer's catalog through temporary foreign tables that last for one call."),
+				 errhint("GRANT TEMPORARY ON DATABASE %s TO %s;",
+						 quote_identifier(get_database_name(MyDatabaseId)),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 	remote_execute(psprintf("CREATE FOREIGN TABLE pg_temp.dataproduct_remote_extension"
 							" (extname name, extversion text) SERVER %s"
 							" OPTIONS (schema_name 'pg_catalog', table_name 'pg_extension');"
@@ -187,11 +197,17 @@ dp_remote_close(void)
 static void
 check_remote_extension(ForeignServer *server)
 {
+	ErrorContextCallback callback;
 	char	   *version;
 
+	callback.callback = connection_context;
+	callback.arg = server;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
 	remote_execute("SELECT extversion FROM pg_temp.dataproduct_remote_extension"
 				   " WHERE extname OPERATOR(pg_catalog.=) 'dataproduct'",
 				   0, NULL, NULL);
+	error_context_stack = callback.previous;
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -209,6 +225,16 @@ check_remote_extension(ForeignServer *server)
 						server->servername, version),
 				 errhint("Update it there with ALTER EXTENSION dataproduct UPDATE; sharing needs version %s.",
 						 DP_SHARING_VERSION)));
+}
+
+/* Where a connection error comes from, and what to check */
+static void
+connection_context(void *arg)
+{
+	ForeignServer *server = arg;
+
+	errcontext("connecting to the producer through server \"%s\" with the user mapping of role \"%s\"",
+			   server->servername, GetUserNameFromId(GetUserId(), false));
 }
 
 /*

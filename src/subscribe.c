@@ -65,6 +65,8 @@ static Subscription *get_subscription(const char *server,
 static void check_not_subscribed(const char *server, const char *product,
 								 int32 major, const char *local_schema);
 static void check_may_manage(Subscription *sub);
+static void check_names_free(const char *schema, List *contract);
+static void check_no_dependents(Subscription *sub);
 static bool create_local_schema(const char *schema, DpRemoteMajor *major,
 								ForeignServer *server);
 static void import_outputs(ForeignServer *server, DpRemoteMajor *major,
@@ -120,6 +122,7 @@ dp_subscribe(PG_FUNCTION_ARGS)
 				 errdetail("Its producer retires it after %s.", remote->sunset) : 0,
 				 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
 	contract = dp_remote_contract(product, remote->latest);
+	check_names_free(local_schema, contract);
 	dp_remote_register(server, remote, local_schema);
 
 	created = create_local_schema(local_schema, remote, server);
@@ -363,6 +366,31 @@ check_may_manage(Subscription *sub)
 }
 
 /*
+ * In an existing schema, no relation may have the name of an output.
+ */
+static void
+check_names_free(const char *schema, List *contract)
+{
+	Oid			nspoid = get_namespace_oid(schema, true);
+	ListCell   *lc;
+
+	if (!OidIsValid(nspoid))
+		return;
+	foreach(lc, contract)
+	{
+		DpOutput   *output = lfirst(lc);
+
+		if (OidIsValid(get_relname_relid(output->name, nspoid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation \"%s\" already exists in schema \"%s\"",
+							output->name, schema),
+					 errdetail("Each output is imported as a foreign table of its own name."),
+					 errhint("Pass another schema as into_schema.")));
+	}
+}
+
+/*
  * The schema the foreign tables go into: created, and so later dropped,
  * here if it does not exist.
  */
@@ -581,6 +609,7 @@ drop_local_objects(Subscription *sub)
 
 	if (!OidIsValid(nspoid))
 		return;
+	check_no_dependents(sub);
 	foreach(lc, sub->outputs)
 		local_execute(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
 							   quote_qualified_identifier(sub->local_schema,
@@ -598,6 +627,53 @@ drop_local_objects(Subscription *sub)
 						sub->local_schema)));
 	else
 		local_execute(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)));
+}
+
+/*
+ * Objects that depend on the foreign tables (views, mostly) stop an
+ * unsubscribe, which, unlike DROP, has no CASCADE to offer.
+ */
+static void
+check_no_dependents(Subscription *sub)
+{
+	Oid			nspoid = get_namespace_oid(sub->local_schema, false);
+	Datum	   *relids = palloc(sizeof(Datum) * list_length(sub->outputs));
+	int			n = 0;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		values[1];
+	StringInfoData lines;
+	ListCell   *lc;
+
+	foreach(lc, sub->outputs)
+		relids[n++] = ObjectIdGetDatum(get_relname_relid(lfirst(lc), nspoid));
+	values[0] = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid),
+												true, TYPALIGN_INT));
+	if (SPI_execute_with_args("SELECT DISTINCT pg_catalog.format('%s depends on %s',"
+							  "  CASE WHEN r.oid IS NULL"
+							  "   THEN pg_catalog.pg_describe_object(d.classid, d.objid, 0)"
+							  "   ELSE pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0) END,"
+							  "  pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
+							  " FROM pg_catalog.pg_depend d"
+							  " LEFT JOIN pg_catalog.pg_rewrite r"
+							  "   ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "  AND r.oid OPERATOR(pg_catalog.=) d.objid"
+							  " WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  " AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+							  " AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+							  " ORDER BY 1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed == 0)
+		return;
+	initStringInfo(&lines);
+	for (uint64 i = 0; i < SPI_processed; i++)
+		appendStringInfo(&lines, "%s%s", i > 0 ? "\n" : "", dp_result_text(i, 1));
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot unsubscribe from major version %d of data product \"%s\" because other objects depend on its foreign tables",
+					sub->major, sub->product),
+			 errdetail("%s", lines.data),
+			 errhint("Drop those objects, or change them to read something else, first.")));
 }
 
 /* DDL as the caller */

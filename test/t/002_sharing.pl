@@ -547,13 +547,24 @@ CREATE SCHEMA mine;
 CREATE TABLE mine.orders (note text);
 });
 
-# IMPORT FOREIGN SCHEMA fails after the producer registered the consumer:
-# the registration goes with the consumer's transaction.
+# A name taken in the target schema is refused before anything is done.
 analyst_fails(q{SELECT dataproduct.subscribe('sales_srv', 'orders', 2, 'mine')},
-	'a local error after the remote registration',
-	qr/ERROR:  42P07: relation "orders" already exists/);
+	'an output name taken in the target schema',
+	qr/ERROR:  42P07: relation "orders" already exists in schema "mine"/,
+	qr/HINT:  Pass another schema as into_schema\./);
+
+# The registration goes with the consumer's transaction: a subscription
+# rolled back after the producer registered it leaves nothing there.
+as_analyst(q{
+BEGIN;
+SELECT dataproduct.subscribe('sales_srv', 'orders', 2, 'orders_tmp');
+SELECT count(*) FROM orders_tmp.orders;
+ROLLBACK;
+});
 is($sales->safe_psql('sales', 'SELECT count(*) FROM dataproduct.consumer WHERE major = 2'),
-	'0', '... the producer did not keep the registration');
+	'0', 'a rolled-back subscribe leaves no registration on the producer');
+is(as_analyst(q{SELECT to_regnamespace('orders_tmp') IS NULL}), 't',
+	'... nor a schema on the consumer');
 
 is(as_analyst(q{SELECT dataproduct.subscribe('sales_srv', 'orders', 2, 'orders_next')}),
 	'orders_next', 'subscribe to major version 2 into another schema');
@@ -634,7 +645,9 @@ is(as_analyst('SELECT count(*) FROM orders_v1.orders'), '6',
 fails_like($consumer, 'analytics', $analyst_connstr,
 	q{SELECT dataproduct.unsubscribe('sales_srv', 'orders', 1)},
 	'unsubscribe while a local view depends on a foreign table',
-	qr/ERROR:  2BP01: cannot drop foreign table orders_v1\.orders because other objects depend on it/);
+	qr/ERROR:  2BP01: cannot unsubscribe from major version 1 of data product "orders" because other objects depend on its foreign tables/,
+	qr/DETAIL:  view reports\.big_orders depends on foreign table orders_v1\.orders/,
+	qr/HINT:  Drop those objects, or change them to read something else, first\./);
 
 as_analyst(q{
 DROP VIEW reports.big_orders;
