@@ -67,6 +67,13 @@ SELECT * FROM ledger_v1.orders ORDER BY id;
 SELECT * FROM ledger_v1.customers ORDER BY name;
 RESET ROLE;
 
+-- and so does a patch release
+COMMENT ON COLUMN acc.orders.amount IS 'Order total';
+SELECT dataproduct.publish('ledger', '1.1.1', '{acc.orders,acc.customers}');
+SET ROLE regress_dp_consumer;
+SELECT id, amount FROM ledger_v1.orders ORDER BY id;
+RESET ROLE;
+
 -- a new major version is a new contract: access is granted anew
 CREATE VIEW acc.orders_v2 AS SELECT id::bigint AS id, customer FROM acc.orders;
 GRANT SELECT ON acc.orders_v2 TO regress_dp_owner;

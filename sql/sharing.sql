@@ -96,7 +96,9 @@ SELECT c.relname, c.relkind, obj_description(c.oid, 'pg_class') AS comment,
        ft.ftoptions
   FROM pg_class c JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
  WHERE c.relnamespace = 'fleet_remote'::regnamespace ORDER BY 1;
-SELECT attname, format_type(atttypid, atttypmod), col_description(attrelid, attnum)
+-- with the producer's types, NOT NULL promises and column comments
+SELECT attname, format_type(atttypid, atttypmod), attnotnull,
+       col_description(attrelid, attnum)
   FROM pg_attribute
  WHERE attrelid = 'fleet_remote.trucks'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT obj_description('fleet_remote'::regnamespace, 'pg_namespace');

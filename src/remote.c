@@ -165,7 +165,7 @@ dp_remote_open(ForeignServer *server)
 							" OPTIONS (schema_name 'dataproduct', table_name 'catalog');"
 							"CREATE FOREIGN TABLE pg_temp.dataproduct_remote_contract"
 							" (product text, version text, output name, position integer,"
-							"  column_name name, type text, description text) SERVER %s"
+							"  column_name name, type text, not_null boolean, description text) SERVER %s"
 							" OPTIONS (schema_name 'dataproduct', table_name 'contract_columns');"
 							"CREATE FOREIGN TABLE pg_temp.dataproduct_remote_consumers"
 							" (product text, major integer, version text,"
@@ -318,8 +318,8 @@ no_remote_major(ForeignServer *server, const char *product, int32 major,
 
 /*
  * What a release of a remote product promises: its outputs in name order,
- * each with its columns in order.  Only names, types and descriptions are
- * read; types stay text, as the producer formatted them.
+ * each with its columns in order: names, types (text, as the producer
+ * formatted them), NOT NULL promises and descriptions.
  */
 List *
 dp_remote_contract(const char *product, DpVersion version)
@@ -331,7 +331,7 @@ dp_remote_contract(const char *product, DpVersion version)
 
 	values[0] = CStringGetTextDatum(product);
 	values[1] = CStringGetTextDatum(dp_version_string(version));
-	remote_execute("SELECT output, column_name, type, description"
+	remote_execute("SELECT output, column_name, type, not_null, description"
 				   " FROM pg_temp.dataproduct_remote_contract"
 				   " WHERE product OPERATOR(pg_catalog.=) $1"
 				   " AND version OPERATOR(pg_catalog.=) $2"
@@ -350,7 +350,8 @@ dp_remote_contract(const char *product, DpVersion version)
 		}
 		c->name = dp_result_text(i, 2);
 		c->type = dp_result_text(i, 3);
-		c->description = dp_result_text(i, 4);
+		c->not_null = DatumGetBool(dp_result_datum(i, 4));
+		c->description = dp_result_text(i, 5);
 		current->columns = lappend(current->columns, c);
 	}
 	return outputs;

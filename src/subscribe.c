@@ -77,8 +77,8 @@ static void check_matches_contract(ForeignServer *server,
 								   DpRemoteMajor *major,
 								   const char *local_schema, DpOutput *output,
 								   bool exactly);
-static void comment_foreign_table(ForeignServer *server, DpRemoteMajor *major,
-								  const char *local_schema, DpOutput *output);
+static void describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
+								   const char *local_schema, DpOutput *output);
 static void drop_local_objects(Subscription *sub);
 static void local_execute(const char *sql);
 static List *output_names(List *contract);
@@ -130,7 +130,7 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	foreach(lc, contract)
 	{
 		check_matches_contract(server, remote, local_schema, lfirst(lc), true);
-		comment_foreign_table(server, remote, local_schema, lfirst(lc));
+		describe_foreign_table(server, remote, local_schema, lfirst(lc));
 	}
 	dp_remote_close();
 	record_subscription(server, remote, local_schema, created,
@@ -189,7 +189,7 @@ dp_refresh(PG_FUNCTION_ARGS)
 	foreach(lc, contract)
 	{
 		check_matches_contract(server, remote, sub->local_schema, lfirst(lc), true);
-		comment_foreign_table(server, remote, sub->local_schema, lfirst(lc));
+		describe_foreign_table(server, remote, sub->local_schema, lfirst(lc));
 	}
 	dp_remote_register(server, remote, sub->local_schema);
 	dp_remote_close();
@@ -572,9 +572,14 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 				 errhint("Consumers rely on every release of a major version keeping the columns of the earlier ones; if the foreign table was changed here, unsubscribe and subscribe again.")));
 }
 
+/*
+ * What the producer says of an output, on its foreign table: comments, and
+ * the NOT NULL promises (imported views have none; a minor release may add
+ * one, and none is ever dropped within a major version).
+ */
 static void
-comment_foreign_table(ForeignServer *server, DpRemoteMajor *major,
-					  const char *local_schema, DpOutput *output)
+describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
+					   const char *local_schema, DpOutput *output)
 {
 	char	   *table = quote_qualified_identifier(local_schema, output->name);
 	ListCell   *lc;
@@ -593,6 +598,10 @@ comment_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 							   quote_identifier(column->name),
 							   column->description ?
 							   quote_literal_cstr(column->description) : "NULL"));
+		/* declared, as on any foreign table, not checked here */
+		if (column->not_null)
+			local_execute(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
+								   table, quote_identifier(column->name)));
 	}
 }
 
