@@ -82,6 +82,10 @@ static void describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 static void drop_local_objects(Subscription *sub);
 static void local_execute(const char *sql);
 static List *output_names(List *contract);
+static bool list_member_name(List *names, const char *name);
+static void warn_if_deprecated(DpRemoteMajor *major);
+static void finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
+								  const char *local_schema, List *contract);
 static Datum names_array(List *names);
 static void record_subscription(ForeignServer *server, DpRemoteMajor *major,
 								const char *local_schema, bool created_schema,
@@ -102,7 +106,6 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	DpRemoteMajor *remote;
 	List	   *contract;
 	bool		created;
-	ListCell   *lc;
 	Name		result;
 
 	subscription_arguments(fcinfo, &server_name, &product, &major);
@@ -114,24 +117,14 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	check_not_subscribed(server_name, product, major, local_schema);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
-	if (strcmp(remote->status, "deprecated") == 0)
-		ereport(WARNING,
-				(errmsg("major version %d of data product \"%s\" is deprecated",
-						major, product),
-				 remote->sunset ?
-				 errdetail("Its producer retires it after %s.", remote->sunset) : 0,
-				 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
+	warn_if_deprecated(remote);
 	contract = dp_remote_contract(product, remote->latest);
 	check_names_free(local_schema, contract);
 	dp_remote_register(server, remote, local_schema);
 
 	created = create_local_schema(local_schema, remote, server);
 	import_outputs(server, remote, local_schema, output_names(contract));
-	foreach(lc, contract)
-	{
-		check_matches_contract(server, remote, local_schema, lfirst(lc), true);
-		describe_foreign_table(server, remote, local_schema, lfirst(lc));
-	}
+	finish_foreign_tables(server, remote, local_schema, contract);
 	dp_remote_close();
 	record_subscription(server, remote, local_schema, created,
 						output_names(contract), true);
@@ -166,6 +159,7 @@ dp_refresh(PG_FUNCTION_ARGS)
 	check_may_manage(sub);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
+	warn_if_deprecated(remote);
 	contract = dp_remote_contract(product, remote->latest);
 
 	new_outputs = outputs_to_import(sub, contract);
@@ -173,24 +167,13 @@ dp_refresh(PG_FUNCTION_ARGS)
 	{
 		DpOutput   *output = lfirst(lc);
 
-		if (list_member(new_outputs, makeString(output->name)))
+		if (list_member_name(new_outputs, output->name))
 			continue;
 		check_matches_contract(server, remote, sub->local_schema, output, false);
 		add_new_columns(sub->local_schema, output);
 	}
-	if (new_outputs != NIL)
-	{
-		List	   *names = NIL;
-
-		foreach(lc, new_outputs)
-			names = lappend(names, strVal(lfirst(lc)));
-		import_outputs(server, remote, sub->local_schema, names);
-	}
-	foreach(lc, contract)
-	{
-		check_matches_contract(server, remote, sub->local_schema, lfirst(lc), true);
-		describe_foreign_table(server, remote, sub->local_schema, lfirst(lc));
-	}
+	import_outputs(server, remote, sub->local_schema, new_outputs);
+	finish_foreign_tables(server, remote, sub->local_schema, contract);
 	dp_remote_register(server, remote, sub->local_schema);
 	dp_remote_close();
 	record_subscription(server, remote, sub->local_schema, sub->created_schema,
@@ -432,9 +415,8 @@ import_outputs(ForeignServer *server, DpRemoteMajor *major,
 }
 
 /*
- * Outputs of the producer's latest release that have no foreign table yet,
- * as String nodes; an error if the release lacks an output the subscription
- * has.
+ * Outputs of the producer's latest release that have no foreign table yet;
+ * an error if the release lacks an output the subscription has.
  */
 static List *
 outputs_to_import(Subscription *sub, List *contract)
@@ -447,12 +429,8 @@ outputs_to_import(Subscription *sub, List *contract)
 	foreach(lc, sub->outputs)
 	{
 		char	   *name = lfirst(lc);
-		ListCell   *lc2;
-		bool		found = false;
 
-		foreach(lc2, names)
-			found |= strcmp(lfirst(lc2), name) == 0;
-		if (!found)
+		if (!list_member_name(names, name))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("output \"%s\" of data product \"%s\" is missing from its latest release on the producer",
@@ -463,7 +441,7 @@ outputs_to_import(Subscription *sub, List *contract)
 	}
 	foreach(lc, names)
 		if (!OidIsValid(get_relname_relid(lfirst(lc), nspoid)))
-			result = lappend(result, makeString(lfirst(lc)));
+			result = lappend(result, lfirst(lc));
 	return result;
 }
 
@@ -704,6 +682,47 @@ output_names(List *contract)
 	foreach(lc, contract)
 		names = lappend(names, ((DpOutput *) lfirst(lc))->name);
 	return names;
+}
+
+static bool
+list_member_name(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+static void
+warn_if_deprecated(DpRemoteMajor *major)
+{
+	if (strcmp(major->status, "deprecated") != 0)
+		return;
+	ereport(WARNING,
+			(errmsg("major version %d of data product \"%s\" is deprecated",
+					major->latest.major, major->product),
+			 major->sunset ?
+			 errdetail("Its producer retires it after %s.", major->sunset) : 0,
+			 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
+}
+
+/*
+ * Every foreign table of the release, once imported or extended, must be
+ * what the producer promises, and say so.
+ */
+static void
+finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
+					  const char *local_schema, List *contract)
+{
+	ListCell   *lc;
+
+	foreach(lc, contract)
+	{
+		check_matches_contract(server, major, local_schema, lfirst(lc), true);
+		describe_foreign_table(server, major, local_schema, lfirst(lc));
+	}
 }
 
 static Datum
