@@ -95,8 +95,9 @@ SELECT p.name AS product,
  WHERE m.status <> 'retired';
 
 -- Rows are visible to the producing domain and to the role that registered
--- them; everyone else sees the count in dataproduct.catalog only.
-CREATE VIEW dataproduct.consumers AS
+-- them; everyone else sees the count in dataproduct.catalog only.  A
+-- security barrier, so that no function in a query sees the others.
+CREATE VIEW dataproduct.consumers WITH (security_barrier) AS
 SELECT c.product,
        c.major,
        c.version,
@@ -143,6 +144,8 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'dp_consumers_change';
 COMMENT ON FUNCTION dataproduct.consumers_change() IS
     'Registers and unregisters consumers of a major version that the calling role may read';
+-- nobody else attaches it to a view of their own
+REVOKE EXECUTE ON FUNCTION dataproduct.consumers_change() FROM PUBLIC;
 
 CREATE TRIGGER consumers_change
     INSTEAD OF INSERT OR UPDATE OR DELETE ON dataproduct.consumers

@@ -145,6 +145,17 @@ SET ROLE regress_dp_stranger;
 SELECT product, version, consumers FROM dataproduct.catalog WHERE product = 'ledger' ORDER BY 2;
 SELECT count(*) FROM dataproduct.consumers;
 DELETE FROM dataproduct.consumers;
+-- not even through a function that leaks what it is given
+CREATE FUNCTION pg_temp.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+    AS $$ BEGIN RAISE NOTICE 'leaked: %', $1; RETURN true; END $$;
+SELECT count(*) FROM dataproduct.consumers WHERE pg_temp.leak(consumer_database);
+-- nor by putting the registry's trigger on a view of their own
+CREATE VIEW pg_temp.fake AS
+SELECT 'ledger'::text AS product, 1 AS major, '42'::text AS consumer_system,
+       'analytics'::name AS consumer_database, 'sales_srv'::name AS consumer_server;
+CREATE TRIGGER fake INSTEAD OF DELETE ON pg_temp.fake
+    FOR EACH ROW EXECUTE FUNCTION dataproduct.consumers_change();
+\echo :LAST_ERROR_SQLSTATE
 -- nor may they take over a registration
 RESET ROLE;
 SELECT dataproduct.grant_access('ledger', 1, 'regress_dp_stranger');

@@ -144,7 +144,12 @@ GRANT SELECT ON fleet.big_trucks TO regress_dp_owner;
 SELECT dataproduct.publish('fleet', '1.1.0', '{fleet.trucks,fleet.depots,fleet.big_trucks}');
 -- until the consumer refreshes, it reads what it imported
 SELECT * FROM fleet_remote.trucks WHERE id = 1;
+COMMENT ON COLUMN fleet_remote.trucks.depot IS 'Where the truck sleeps';
+COMMENT ON FOREIGN TABLE fleet_remote.depots IS 'Our depots';
 SELECT dataproduct.refresh('loopback', 'fleet', 1);
+-- the consumer's own comments stay
+SELECT col_description('fleet_remote.trucks'::regclass, 2),
+       obj_description('fleet_remote.depots'::regclass, 'pg_class');
 SELECT * FROM fleet_remote.trucks WHERE id = 1;
 SELECT count(*) FROM fleet_remote.big_trucks;
 SELECT * FROM fleet_report ORDER BY 1;

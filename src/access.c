@@ -97,6 +97,8 @@ access_arguments(FunctionCallInfo fcinfo, const char *action, Oid *grantee)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("role with OID %u does not exist", *grantee)));
 	product = dp_get_product(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
+	/* after a concurrent publish(), to see the views it added */
+	dp_lock_product(product->name);
 	if (*grantee == product->owner)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_GRANT_OPERATION),
@@ -228,11 +230,13 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 		List	   *c = lfirst(lc);
 		Oid			role = atooid(linitial(c));
 
-		if (dp_may_read_major(role, major))
+		/* a role dropped since it registered reads nothing */
+		if (GetUserNameFromId(role, true) != NULL &&
+			dp_may_read_major(role, major))
 			continue;
 		appendStringInfo(&lost, "\ndatabase \"%s\" (role \"%s\", server \"%s\") connecting as role \"%s\"",
 						 (char *) lthird(c), (char *) list_nth(c, 4),
-						 (char *) lfourth(c), GetUserNameFromId(role, false));
+						 (char *) lfourth(c), dp_role_name(role));
 		keys = lappend(keys, list_make3(lsecond(c), lthird(c), lfourth(c)));
 	}
 	if (keys == NIL)
@@ -314,4 +318,16 @@ dp_apply_access(DpMajor *major)
 		grantees = lappend_oid(grantees, DatumGetObjectId(dp_result_datum(i, 1)));
 	foreach(lc, grantees)
 		change_privileges(major, lfirst_oid(lc), true);
+}
+
+/*
+ * A role's name for a message; roles recorded in the catalog as regrole may
+ * have been dropped since.
+ */
+char *
+dp_role_name(Oid role)
+{
+	char	   *name = GetUserNameFromId(role, true);
+
+	return name ? name : psprintf("%u", role);
 }

@@ -657,3 +657,18 @@ dp_lock_major(const char *product, int32 major, bool exclusive)
 					" AND major OPERATOR(pg_catalog.=) $2 FOR SHARE",
 					2, argtypes, values, NULL);
 }
+
+/*
+ * Wait for releases of a product in progress, as changes to who may read
+ * its versions must: the row lock publish() takes by updating the row.
+ */
+void
+dp_lock_product(const char *product)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(product)};
+
+	dp_catalog_exec("SELECT 1 FROM dataproduct.product"
+					" WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					1, argtypes, values, NULL);
+}

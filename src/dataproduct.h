@@ -26,6 +26,7 @@
 /* PostgreSQL 16 replaced the per-class ACL checks with object_aclcheck() */
 #if PG_VERSION_NUM >= 160000
 #include "catalog/pg_database.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_namespace.h"
 #define dp_database_aclcheck(dbid, roleid, mode) \
 	object_aclcheck(DatabaseRelationId, (dbid), (roleid), (mode))
@@ -146,6 +147,7 @@ extern Tuplestorestate *dp_materialized_result(FunctionCallInfo fcinfo,
 extern void dp_check_acts_for_domain(DpProduct *product, const char *action);
 extern void dp_apply_access(DpMajor *major);
 extern bool dp_may_read_major(Oid role, DpMajor *major);
+extern char *dp_role_name(Oid role);
 extern DpMajor *dp_major_for_owner(DpProduct *product, int32 major,
 								   const char *action);
 
@@ -183,6 +185,7 @@ extern Datum dp_name_datum(const char *str);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern List *dp_release_output_names(int64 release_id);
 extern void dp_lock_major(const char *product, int32 major, bool exclusive);
+extern void dp_lock_product(const char *product);
 extern void dp_catalog_connect(bool read_only);
 extern void dp_catalog_finish(void);
 extern void dp_catalog_connect_nested(void);

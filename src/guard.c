@@ -710,7 +710,7 @@ check_grant(InternalGrant *istmt, Node *grant)
 
 	if (istmt->is_grant)
 		return;
-	/* in creation order, not in the order a scan of pg_class found them */
+	/* in OID order, not in the order a scan of pg_class found them */
 	objects = list_copy(istmt->objects);
 	list_sort(objects, list_oid_cmp);
 	foreach(lc, objects)

@@ -24,11 +24,14 @@
 
 #include "dataproduct.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(dp_consumers_change);
 
@@ -43,7 +46,6 @@ typedef struct Registration
 	char	   *server;
 	char	   *schema;
 	char	   *role;
-	Oid			connected_as;	/* InvalidOid on INSERT */
 } Registration;
 
 static Registration *read_registration(TriggerData *trigdata, bool insert);
@@ -70,8 +72,12 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_INSTEAD(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		elog(ERROR, "dp_consumers_change must be fired INSTEAD OF, for each row");
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		RelationGetRelid(trigdata->tg_relation) !=
+		get_relname_relid("consumers", get_namespace_oid(DP_SCHEMA_NAME, false)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function dataproduct.consumers_change() only serves as the INSTEAD OF row trigger of view dataproduct.consumers")));
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -92,7 +98,15 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		check_owns_registration(reg, major, reg->connected_as);
+		/* who registered is what the catalog says, not what the row says */
+		Oid			registrant = current_registrant(reg);
+
+		if (!OidIsValid(registrant))
+		{
+			dp_catalog_finish();
+			return PointerGetDatum(NULL);
+		}
+		check_owns_registration(reg, major, registrant);
 		dp_delete_registration(reg->product, reg->major, reg->system,
 							   reg->database, reg->server);
 	}
@@ -120,16 +134,13 @@ read_registration(TriggerData *trigdata, bool insert)
 	reg->database = column_value(tuple, tupdesc, "consumer_database", true);
 	reg->server = column_value(tuple, tupdesc, "consumer_server", true);
 	if (!insert)
-	{
-		reg->connected_as = atooid(column_value(tuple, tupdesc, "connected_as", true));
 		return reg;
-	}
 	reg->version = column_value(tuple, tupdesc, "version", true);
 	reg->schema = column_value(tuple, tupdesc, "consumer_schema", true);
 	reg->role = column_value(tuple, tupdesc, "consumer_role", true);
 
 	for (int i = 0; i < lengthof(server_set); i++)
-		if (column_value(tuple, tupdesc, server_set[i], false) != NULL)
+		if (!heap_attisnull(tuple, SPI_fnumber(tupdesc, server_set[i]), tupdesc))
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
 					 errmsg("column \"%s\" of dataproduct.consumers is recorded by the producer",
@@ -167,16 +178,7 @@ column_value(HeapTuple tuple, TupleDesc tupdesc, const char *column,
 
 	if (attno <= 0)
 		elog(ERROR, "dataproduct.consumers has no column \"%s\"", column);
-	/* regrole's output is a name; the OID is wanted */
-	if (TupleDescAttr(tupdesc, attno - 1)->atttypid == REGROLEOID)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(tuple, tupdesc, attno, &isnull);
-
-		value = isnull ? NULL : psprintf("%u", DatumGetObjectId(d));
-	}
-	else
-		value = SPI_getvalue(tuple, tupdesc, attno);
+	value = SPI_getvalue(tuple, tupdesc, attno);
 	if (value == NULL && required)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
@@ -250,7 +252,7 @@ check_owns_registration(Registration *reg, DpMajor *major, Oid registrant)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("consumer database \"%s\" (server \"%s\") of data product \"%s\" is registered by role \"%s\"",
 					reg->database, reg->server, reg->product,
-					GetUserNameFromId(registrant, false)),
+					dp_role_name(registrant)),
 			 errdetail("Only that role and the owner of domain \"%s\" may change its registration.",
 					   major->product->domain)));
 }

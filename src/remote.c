@@ -31,6 +31,7 @@
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -146,13 +147,18 @@ dp_remote_open(ForeignServer *server)
 {
 	const char *srv = quote_identifier(server->servername);
 
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot read the catalog of a producer in a read-only transaction"),
+				 errdetail("dataproduct reads it through temporary foreign tables, which a read-only transaction cannot create.")));
 	if (dp_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE_TEMP) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to create temporary tables in database \"%s\"",
 						get_database_name(MyDatabaseId)),
 				 errdetail("dataproduct reads the producer's catalog through temporary foreign tables that last for one call."),
-				 errhint("GRANT TEMPORARY ON DATABASE %s TO %s;",
+				 errhint("Grant it with GRANT TEMPORARY ON DATABASE %s TO %s.",
 						 quote_identifier(get_database_name(MyDatabaseId)),
 						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 	remote_execute(psprintf("CREATE FOREIGN TABLE pg_temp.dataproduct_remote_extension"

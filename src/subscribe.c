@@ -29,7 +29,9 @@
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/comment.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -39,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(dp_subscribe);
 PG_FUNCTION_INFO_V1(dp_refresh);
@@ -47,13 +50,10 @@ PG_FUNCTION_INFO_V1(dp_unsubscribe);
 /* A row of dataproduct.subscription */
 typedef struct Subscription
 {
-	char	   *server;
 	char	   *product;
 	int32		major;
 	char	   *local_schema;
 	bool		created_schema;
-	char	   *remote_schema;
-	char	   *version;
 	List	   *outputs;		/* of char *, output names */
 	Oid			subscribed_by;
 } Subscription;
@@ -78,14 +78,17 @@ static void check_matches_contract(ForeignServer *server,
 								   const char *local_schema, DpOutput *output,
 								   bool exactly);
 static void describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
-								   const char *local_schema, DpOutput *output);
+								   const char *local_schema, DpOutput *output,
+								   bool imported);
+static void comment_column(const char *table, DpColumn *column);
 static void drop_local_objects(Subscription *sub);
 static void local_execute(const char *sql);
 static List *output_names(List *contract);
 static bool list_member_name(List *names, const char *name);
 static void warn_if_deprecated(DpRemoteMajor *major);
 static void finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
-								  const char *local_schema, List *contract);
+								  const char *local_schema, List *contract,
+								  List *imported);
 static Datum names_array(List *names);
 static void record_subscription(ForeignServer *server, DpRemoteMajor *major,
 								const char *local_schema, bool created_schema,
@@ -114,6 +117,9 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	server = dp_remote_server(server_name);
 
 	dp_catalog_connect(false);
+	/* one subscribe at a time, each seeing what the one before committed */
+	dp_catalog_exec("LOCK TABLE dataproduct.subscription IN EXCLUSIVE MODE",
+					0, NULL, NULL, NULL);
 	check_not_subscribed(server_name, product, major, local_schema);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
@@ -124,7 +130,8 @@ dp_subscribe(PG_FUNCTION_ARGS)
 
 	created = create_local_schema(local_schema, remote, server);
 	import_outputs(server, remote, local_schema, output_names(contract));
-	finish_foreign_tables(server, remote, local_schema, contract);
+	finish_foreign_tables(server, remote, local_schema, contract,
+						  output_names(contract));
 	dp_remote_close();
 	record_subscription(server, remote, local_schema, created,
 						output_names(contract), true);
@@ -149,6 +156,7 @@ dp_refresh(PG_FUNCTION_ARGS)
 	DpRemoteMajor *remote;
 	List	   *contract;
 	List	   *new_outputs;
+	DpVersion	latest;
 	ListCell   *lc;
 
 	subscription_arguments(fcinfo, &server_name, &product, &major);
@@ -173,13 +181,16 @@ dp_refresh(PG_FUNCTION_ARGS)
 		add_new_columns(sub->local_schema, output);
 	}
 	import_outputs(server, remote, sub->local_schema, new_outputs);
-	finish_foreign_tables(server, remote, sub->local_schema, contract);
+	finish_foreign_tables(server, remote, sub->local_schema, contract,
+						  new_outputs);
 	dp_remote_register(server, remote, sub->local_schema);
 	dp_remote_close();
 	record_subscription(server, remote, sub->local_schema, sub->created_schema,
 						output_names(contract), false);
+	/* what was allocated since dp_catalog_connect() goes with SPI */
+	latest = remote->latest;
 	dp_catalog_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(dp_version_string(remote->latest)));
+	PG_RETURN_TEXT_P(cstring_to_text(dp_version_string(latest)));
 }
 
 /*
@@ -216,7 +227,7 @@ dp_unsubscribe(PG_FUNCTION_ARGS)
 		ereport(WARNING,
 				(errmsg("server \"%s\" no longer exists, so its producer still lists this database as a consumer",
 						server_name),
-				 errhint("Ask the producer to retire the version, or to remove the registration from dataproduct.consumers.")));
+				 errhint("Ask the producer to delete the registration from dataproduct.consumers.")));
 	drop_local_objects(sub);
 
 	values[0] = dp_name_datum(server_name);
@@ -262,7 +273,7 @@ get_subscription(const char *server, const char *product, int32 major)
 	values[0] = dp_name_datum(server);
 	values[1] = CStringGetTextDatum(product);
 	values[2] = Int32GetDatum(major);
-	dp_catalog_exec("SELECT local_schema, created_schema, remote_schema, version,"
+	dp_catalog_exec("SELECT local_schema, created_schema,"
 					" subscribed_by::pg_catalog.oid, s.output"
 					" FROM dataproduct.subscription,"
 					" LATERAL pg_catalog.unnest(outputs) s(output)"
@@ -279,16 +290,13 @@ get_subscription(const char *server, const char *product, int32 major)
 				 errhint("dataproduct.subscriptions lists the subscriptions of this database.")));
 
 	sub = palloc0(sizeof(Subscription));
-	sub->server = pstrdup(server);
 	sub->product = pstrdup(product);
 	sub->major = major;
 	sub->local_schema = dp_result_text(0, 1);
 	sub->created_schema = DatumGetBool(dp_result_datum(0, 2));
-	sub->remote_schema = dp_result_text(0, 3);
-	sub->version = dp_result_text(0, 4);
-	sub->subscribed_by = DatumGetObjectId(dp_result_datum(0, 5));
+	sub->subscribed_by = DatumGetObjectId(dp_result_datum(0, 3));
 	for (uint64 i = 0; i < SPI_processed; i++)
-		sub->outputs = lappend(sub->outputs, dp_result_text(i, 6));
+		sub->outputs = lappend(sub->outputs, dp_result_text(i, 4));
 	return sub;
 }
 
@@ -333,19 +341,33 @@ check_not_subscribed(const char *server, const char *product, int32 major,
 }
 
 /*
- * The role that subscribed, its members and superusers manage a
- * subscription, as they would own its foreign tables.
+ * The role that subscribed, and whoever owns the schema of the foreign
+ * tables now (after REASSIGN OWNED, say), with their members and
+ * superusers, manage a subscription.
  */
 static void
 check_may_manage(Subscription *sub)
 {
-	if (!has_privs_of_role(GetUserId(), sub->subscribed_by))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to change the subscription to major version %d of data product \"%s\"",
-						sub->major, sub->product),
-				 errdetail("Only role \"%s\", which subscribed, and its members may change it.",
-						   GetUserNameFromId(sub->subscribed_by, false))));
+	Oid			nspoid = get_namespace_oid(sub->local_schema, true);
+	HeapTuple	tuple;
+
+	if (has_privs_of_role(GetUserId(), sub->subscribed_by))
+		return;
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (HeapTupleIsValid(tuple))
+	{
+		Oid			owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+
+		ReleaseSysCache(tuple);
+		if (has_privs_of_role(GetUserId(), owner))
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to change the subscription to major version %d of data product \"%s\"",
+					sub->major, sub->product),
+			 errdetail("Only role \"%s\", which subscribed, the owner of schema \"%s\", and their members may change it.",
+					   dp_role_name(sub->subscribed_by), sub->local_schema)));
 }
 
 /*
@@ -478,6 +500,7 @@ add_new_columns(const char *local_schema, DpOutput *output)
 							   table, quote_identifier(column->name),
 							   format_type_with_typemod(typid, typmod),
 							   quote_literal_cstr(column->name)));
+		comment_column(table, column);
 	}
 }
 
@@ -539,6 +562,15 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 			break;
 		}
 	}
+	/* and nothing more */
+	while (exactly && problem == NULL && position < tupdesc->natts)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, position++);
+
+		if (!att->attisdropped)
+			problem = psprintf("column \"%s\" is not in the contract",
+							   NameStr(att->attname));
+	}
 	relation_close(rel, NoLock);
 	if (problem != NULL)
 		ereport(ERROR,
@@ -553,34 +585,51 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 /*
  * What the producer says of an output, on its foreign table: comments, and
  * the NOT NULL promises (imported views have none; a minor release may add
- * one, and none is ever dropped within a major version).
+ * one, and none is ever dropped within a major version).  On a table
+ * imported earlier, the consumer's own comments stay: the table's comment
+ * is brought up to date only if it is still the one written here, and
+ * columns added by this refresh got theirs in add_new_columns().
  */
 static void
 describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
-					   const char *local_schema, DpOutput *output)
+					   const char *local_schema, DpOutput *output,
+					   bool imported)
 {
 	char	   *table = quote_qualified_identifier(local_schema, output->name);
+	char	   *ours = psprintf("Output \"%s\" of data product \"%s\" version ",
+								output->name, major->product);
+	char	   *comment = GetComment(get_relname_relid(output->name,
+													   get_namespace_oid(local_schema, false)),
+									 RelationRelationId, 0);
 	ListCell   *lc;
 
-	local_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
-						   quote_literal_cstr(psprintf("Output \"%s\" of data product \"%s\" version %s (domain \"%s\"), imported from schema \"%s\" of server \"%s\"",
-													   output->name, major->product,
-													   dp_version_string(major->latest),
-													   major->domain, major->schema,
-													   server->servername))));
+	if (imported || (comment != NULL && strncmp(comment, ours, strlen(ours)) == 0))
+		local_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
+							   quote_literal_cstr(psprintf("%s%s (domain \"%s\"), imported from schema \"%s\" of server \"%s\"",
+														   ours,
+														   dp_version_string(major->latest),
+														   major->domain, major->schema,
+														   server->servername))));
 	foreach(lc, output->columns)
 	{
 		DpColumn   *column = lfirst(lc);
 
-		local_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
-							   quote_identifier(column->name),
-							   column->description ?
-							   quote_literal_cstr(column->description) : "NULL"));
+		if (imported)
+			comment_column(table, column);
 		/* declared, as on any foreign table, not checked here */
 		if (column->not_null)
 			local_execute(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
 								   table, quote_identifier(column->name)));
 	}
+}
+
+static void
+comment_column(const char *table, DpColumn *column)
+{
+	if (column->description != NULL)
+		local_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
+							   quote_identifier(column->name),
+							   quote_literal_cstr(column->description)));
 }
 
 /*
@@ -714,14 +763,18 @@ warn_if_deprecated(DpRemoteMajor *major)
  */
 static void
 finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
-					  const char *local_schema, List *contract)
+					  const char *local_schema, List *contract,
+					  List *imported)
 {
 	ListCell   *lc;
 
 	foreach(lc, contract)
 	{
-		check_matches_contract(server, major, local_schema, lfirst(lc), true);
-		describe_foreign_table(server, major, local_schema, lfirst(lc));
+		DpOutput   *output = lfirst(lc);
+
+		check_matches_contract(server, major, local_schema, output, true);
+		describe_foreign_table(server, major, local_schema, output,
+							   list_member_name(imported, output->name));
 	}
 }
 
