@@ -100,10 +100,13 @@ SELECT product, major, version, consumer_database, consumer_server,
        consumer_schema, consumer_role, consumer_system, connected_as,
        subscribed_at = refreshed_at AS new
   FROM dataproduct.consumers;
--- registering again records the release imported now
+-- registering again records the release imported now; RETURNING shows
+-- what the producer recorded
 INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
     consumer_database, consumer_server, consumer_schema, consumer_role)
-VALUES ('ledger', 1, '1.0.0', '42', 'analytics', 'sales_srv', 'ledger_v1', 'analyst');
+VALUES ('ledger', 1, '1.0.0', '42', 'analytics', 'sales_srv', 'ledger_v1', 'analyst')
+RETURNING version, connected_as, client_addr IS NOT DISTINCT FROM inet_client_addr() AS from_here,
+          subscribed_at < refreshed_at AS refreshed;
 SELECT version, subscribed_at < refreshed_at AS refreshed FROM dataproduct.consumers;
 -- a name is data, whatever it contains
 INSERT INTO dataproduct.consumers (product, major, version, consumer_system,

@@ -31,6 +31,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(dp_consumers_change);
@@ -58,6 +59,7 @@ static void check_owns_registration(Registration *reg, DpMajor *major,
 									Oid registrant);
 static Oid	current_registrant(Registration *reg);
 static void store_registration(Registration *reg);
+static HeapTuple registered_row(TriggerData *trigdata, MemoryContext context);
 static void registration_key(Registration *reg, Datum *values);
 
 /*
@@ -67,6 +69,8 @@ Datum
 dp_consumers_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	MemoryContext caller_context = CurrentMemoryContext;
+	HeapTuple	result = NULL;
 	Registration *reg;
 	DpMajor    *major;
 
@@ -95,6 +99,7 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 		check_may_register(reg, major);
 		check_owns_registration(reg, major, current_registrant(reg));
 		store_registration(reg);
+		result = registered_row(trigdata, caller_context);
 	}
 	else
 	{
@@ -109,9 +114,10 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 		check_owns_registration(reg, major, registrant);
 		dp_delete_registration(reg->product, reg->major, reg->system,
 							   reg->database, reg->server);
+		result = trigdata->tg_trigtuple;
 	}
 	dp_catalog_finish();
-	return PointerGetDatum(trigdata->tg_trigtuple);
+	return PointerGetDatum(result);
 }
 
 /*
@@ -304,8 +310,44 @@ store_registration(Registration *reg)
 					" version = excluded.version,"
 					" connected_as = excluded.connected_as,"
 					" client_addr = excluded.client_addr,"
-					" refreshed_at = pg_catalog.now()",
+					" refreshed_at = pg_catalog.now()"
+					" RETURNING connected_as, client_addr, subscribed_at, refreshed_at",
 					9, argtypes, values, NULL);
+}
+
+/*
+ * The inserted row as the producer recorded it, for INSERT ... RETURNING:
+ * the columns store_registration() returned, copied into "context", which
+ * outlives SPI.
+ */
+static HeapTuple
+registered_row(TriggerData *trigdata, MemoryContext context)
+{
+	static const char *const recorded[] = {
+		"connected_as", "client_addr", "subscribed_at", "refreshed_at"
+	};
+	TupleDesc	tupdesc = trigdata->tg_relation->rd_att;
+	int			attnums[lengthof(recorded)];
+	Datum		values[lengthof(recorded)];
+	bool		nulls[lengthof(recorded)];
+	MemoryContext old = MemoryContextSwitchTo(context);
+	HeapTuple	tuple;
+
+	for (int i = 0; i < lengthof(recorded); i++)
+	{
+		Form_pg_attribute att;
+
+		attnums[i] = SPI_fnumber(tupdesc, recorded[i]);
+		att = TupleDescAttr(tupdesc, attnums[i] - 1);
+		values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  i + 1, &nulls[i]);
+		if (!nulls[i])
+			values[i] = datumCopy(values[i], att->attbyval, att->attlen);
+	}
+	tuple = heap_modify_tuple_by_cols(trigdata->tg_trigtuple, tupdesc,
+									  lengthof(recorded), attnums, values, nulls);
+	MemoryContextSwitchTo(old);
+	return tuple;
 }
 
 /*
