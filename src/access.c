@@ -203,7 +203,6 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 {
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
-	List	   *consumers = NIL;
 	List	   *keys = NIL;
 	StringInfoData lost;
 	ListCell   *lc;
@@ -218,26 +217,21 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 					" ORDER BY consumer_database, consumer_server",
 					2, argtypes, values, NULL);
 
-	for (uint64 i = 0; i < SPI_processed; i++)
-		consumers = lappend(consumers,
-							list_make5(psprintf("%u", DatumGetObjectId(dp_result_datum(i, 1))),
-									   dp_result_text(i, 2), dp_result_text(i, 3),
-									   dp_result_text(i, 4), dp_result_text(i, 5)));
-
 	initStringInfo(&lost);
-	foreach(lc, consumers)
+	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		List	   *c = lfirst(lc);
-		Oid			role = atooid(linitial(c));
+		Oid			role = DatumGetObjectId(dp_result_datum(i, 1));
 
 		/* a role dropped since it registered reads nothing */
 		if (GetUserNameFromId(role, true) != NULL &&
 			dp_may_read_major(role, major))
 			continue;
 		appendStringInfo(&lost, "\ndatabase \"%s\" (role \"%s\", server \"%s\") connecting as role \"%s\"",
-						 (char *) lthird(c), (char *) list_nth(c, 4),
-						 (char *) lfourth(c), dp_role_name(role));
-		keys = lappend(keys, list_make3(lsecond(c), lthird(c), lfourth(c)));
+						 dp_result_text(i, 3), dp_result_text(i, 5),
+						 dp_result_text(i, 4), dp_role_name(role));
+		keys = lappend(keys, list_make3(dp_result_text(i, 2),
+										dp_result_text(i, 3),
+										dp_result_text(i, 4)));
 	}
 	if (keys == NIL)
 		return;
@@ -281,7 +275,7 @@ dp_may_read_major(Oid role, DpMajor *major)
 	if (!OidIsValid(nspoid) ||
 		dp_namespace_aclcheck(nspoid, role, ACL_USAGE) != ACLCHECK_OK)
 		return false;
-	foreach(lc, dp_release_output_names(major->latest_release))
+	foreach(lc, major->outputs)
 	{
 		Oid			relid = get_relname_relid(lfirst(lc), nspoid);
 

@@ -37,6 +37,7 @@ static bool catalog_read_only = true;
 /* the mode of the caller a nested use interrupted */
 static bool outer_read_only = true;
 
+static List *release_output_names(int64 release_id);
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
 
@@ -143,6 +144,21 @@ void
 dp_execute_as(Oid role, const char *sql)
 {
 	run_as(role, sql, 0, NULL, NULL, NULL, false);
+}
+
+/*
+ * Run a statement as the caller, with no change of user or security
+ * context: DDL on the caller's own objects, temporary tables, and queries
+ * on foreign tables, which use the caller's user mapping.
+ */
+void
+dp_execute(const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values,
+											NULL, false, 0);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 }
 
 /* A value of the last result, as text; NULL for SQL NULL */
@@ -588,8 +604,8 @@ dp_promised_output(const char *product, int32 major, const char *output)
 }
 
 /*
- * A major version that is not retired, with its latest release; NULL if
- * the product has no such major version.
+ * A major version that is not retired, with its latest release and that
+ * release's outputs; NULL if the product has no such major version.
  */
 DpMajor *
 dp_get_live_major(DpProduct *product, int32 major)
@@ -616,14 +632,15 @@ dp_get_live_major(DpProduct *product, int32 major)
 	m->latest.major = major;
 	m->latest.minor = DatumGetInt32(dp_result_datum(0, 4));
 	m->latest.patch = DatumGetInt32(dp_result_datum(0, 5));
+	m->outputs = release_output_names(m->latest_release);
 	return m;
 }
 
 /*
  * The names of the outputs of a release, in name order.
  */
-List *
-dp_release_output_names(int64 release_id)
+static List *
+release_output_names(int64 release_id)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(release_id)};

@@ -126,6 +126,7 @@ typedef struct DpMajor
 	char	   *status;
 	int64		latest_release;
 	DpVersion	latest;
+	List	   *outputs;		/* names of the latest release's views */
 } DpMajor;
 
 /* A live major version of a product in a producer's catalog */
@@ -183,7 +184,6 @@ extern Datum dp_result_datum(int row, int col);
 extern Datum dp_text_or_null(const char *str, char *null);
 extern Datum dp_name_datum(const char *str);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
-extern List *dp_release_output_names(int64 release_id);
 extern void dp_lock_major(const char *product, int32 major, bool exclusive);
 extern void dp_lock_product(const char *product);
 extern void dp_catalog_connect(bool read_only);
@@ -208,6 +208,8 @@ extern int64 dp_insert_release(const char *product, DpVersion version,
 							   const char *notes);
 extern void dp_insert_contract(int64 release_id, List *outputs);
 extern void dp_execute_as(Oid role, const char *sql);
+extern void dp_execute(const char *sql, int nargs, Oid *argtypes,
+					   Datum *values);
 extern bool dp_any_live_major(void);
 extern bool dp_find_live_major(const char *schema, char **product,
 							   int32 *major, char **version);

@@ -46,8 +46,6 @@ static bool is_postgres_fdw(ForeignDataWrapper *fdw);
 static bool user_mapping_exists(Oid userid, Oid serverid);
 static void check_remote_extension(ForeignServer *server);
 static void connection_context(void *arg);
-static void remote_execute(const char *sql, int nargs, Oid *argtypes,
-						   Datum *values);
 static void consumer_key(const char *product, int32 major,
 						 ForeignServer *server, Datum *values);
 static void no_remote_major(ForeignServer *server, const char *product,
@@ -161,7 +159,7 @@ dp_remote_open(ForeignServer *server)
 				 errhint("Grant it with GRANT TEMPORARY ON DATABASE %s TO %s.",
 						 quote_identifier(get_database_name(MyDatabaseId)),
 						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
-	remote_execute(psprintf("CREATE FOREIGN TABLE pg_temp.dataproduct_remote_extension"
+	dp_execute(psprintf("CREATE FOREIGN TABLE pg_temp.dataproduct_remote_extension"
 							" (extname name, extversion text) SERVER %s"
 							" OPTIONS (schema_name 'pg_catalog', table_name 'pg_extension');"
 							"CREATE FOREIGN TABLE pg_temp.dataproduct_remote_catalog"
@@ -188,7 +186,7 @@ dp_remote_open(ForeignServer *server)
 void
 dp_remote_close(void)
 {
-	remote_execute("DROP FOREIGN TABLE pg_temp.dataproduct_remote_extension,"
+	dp_execute("DROP FOREIGN TABLE pg_temp.dataproduct_remote_extension,"
 				   " pg_temp.dataproduct_remote_catalog,"
 				   " pg_temp.dataproduct_remote_contract,"
 				   " pg_temp.dataproduct_remote_consumers",
@@ -210,7 +208,7 @@ check_remote_extension(ForeignServer *server)
 	callback.arg = server;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
-	remote_execute("SELECT extversion FROM pg_temp.dataproduct_remote_extension"
+	dp_execute("SELECT extversion FROM pg_temp.dataproduct_remote_extension"
 				   " WHERE extname OPERATOR(pg_catalog.=) 'dataproduct'",
 				   0, NULL, NULL);
 	error_context_stack = callback.previous;
@@ -244,20 +242,6 @@ connection_context(void *arg)
 }
 
 /*
- * Run a statement as the caller, inside the SPI connection of
- * dp_catalog_connect(); foreign tables use the caller's user mapping.
- */
-static void
-remote_execute(const char *sql, int nargs, Oid *argtypes, Datum *values)
-{
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values,
-											NULL, false, 0);
-
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-}
-
-/*
  * A live major version of a product in the producer's catalog, or an
  * error that says what is published instead.
  */
@@ -268,7 +252,7 @@ dp_remote_major(ForeignServer *server, const char *product, int32 major)
 	Datum		values[1] = {CStringGetTextDatum(product)};
 	List	   *majors = NIL;
 
-	remote_execute("SELECT domain, version, schema, status, sunset"
+	dp_execute("SELECT domain, version, schema, status, sunset"
 				   " FROM pg_temp.dataproduct_remote_catalog"
 				   " WHERE product OPERATOR(pg_catalog.=) $1",
 				   1, argtypes, values);
@@ -337,7 +321,7 @@ dp_remote_contract(const char *product, DpVersion version)
 
 	values[0] = CStringGetTextDatum(product);
 	values[1] = CStringGetTextDatum(dp_version_string(version));
-	remote_execute("SELECT output, column_name, type, not_null, description"
+	dp_execute("SELECT output, column_name, type, not_null, description"
 				   " FROM pg_temp.dataproduct_remote_contract"
 				   " WHERE product OPERATOR(pg_catalog.=) $1"
 				   " AND version OPERATOR(pg_catalog.=) $2"
@@ -380,7 +364,7 @@ dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 	values[5] = CStringGetTextDatum(dp_version_string(major->latest));
 	values[6] = CStringGetTextDatum(local_schema);
 	values[7] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	remote_execute("INSERT INTO pg_temp.dataproduct_remote_consumers"
+	dp_execute("INSERT INTO pg_temp.dataproduct_remote_consumers"
 				   " (product, major, consumer_system, consumer_database,"
 				   "  consumer_server, version, consumer_schema, consumer_role)"
 				   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -397,7 +381,7 @@ dp_remote_unregister(ForeignServer *server, const char *product, int32 major)
 	Datum		values[5];
 
 	consumer_key(product, major, server, values);
-	remote_execute("DELETE FROM pg_temp.dataproduct_remote_consumers"
+	dp_execute("DELETE FROM pg_temp.dataproduct_remote_consumers"
 				   " WHERE product OPERATOR(pg_catalog.=) $1"
 				   " AND major OPERATOR(pg_catalog.=) $2"
 				   " AND consumer_system OPERATOR(pg_catalog.=) $3"
@@ -448,7 +432,7 @@ dp_remote_catalog(PG_FUNCTION_ARGS)
 
 	dp_catalog_connect(false);
 	dp_remote_open(server);
-	remote_execute("SELECT product, domain, owner, version, schema, status,"
+	dp_execute("SELECT product, domain, owner, version, schema, status,"
 				   " published_at, sunset, outputs, consumers"
 				   " FROM pg_temp.dataproduct_remote_catalog"
 				   " ORDER BY product, schema",

@@ -82,7 +82,6 @@ static void describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 								   bool imported);
 static void comment_column(const char *table, DpColumn *column);
 static void drop_local_objects(Subscription *sub);
-static void local_execute(const char *sql);
 static List *output_names(List *contract);
 static bool list_member_name(List *names, const char *name);
 static void warn_if_deprecated(DpRemoteMajor *major);
@@ -405,13 +404,13 @@ create_local_schema(const char *schema, DpRemoteMajor *major,
 {
 	if (OidIsValid(get_namespace_oid(schema, true)))
 		return false;
-	local_execute(psprintf("CREATE SCHEMA %s", quote_identifier(schema)));
-	local_execute(psprintf("COMMENT ON SCHEMA %s IS %s", quote_identifier(schema),
+	dp_execute(psprintf("CREATE SCHEMA %s", quote_identifier(schema)), 0, NULL, NULL);
+	dp_execute(psprintf("COMMENT ON SCHEMA %s IS %s", quote_identifier(schema),
 						   quote_literal_cstr(psprintf("Major version %d of data product \"%s\" (domain \"%s\"), imported from server \"%s\"",
 													   major->latest.major,
 													   major->product,
 													   major->domain,
-													   server->servername))));
+													   server->servername))), 0, NULL, NULL);
 	return true;
 }
 
@@ -433,7 +432,7 @@ import_outputs(ForeignServer *server, DpRemoteMajor *major,
 	appendStringInfo(&sql, ") FROM SERVER %s INTO %s",
 					 quote_identifier(server->servername),
 					 quote_identifier(local_schema));
-	local_execute(sql.data);
+	dp_execute(sql.data, 0, NULL, NULL);
 }
 
 /*
@@ -496,10 +495,10 @@ add_new_columns(const char *local_schema, DpOutput *output)
 			continue;
 		/* the producer's text goes through the type parser, never into SQL */
 		dp_parse_type_string(column->type, &typid, &typmod);
-		local_execute(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
+		dp_execute(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
 							   table, quote_identifier(column->name),
 							   format_type_with_typemod(typid, typmod),
-							   quote_literal_cstr(column->name)));
+							   quote_literal_cstr(column->name)), 0, NULL, NULL);
 		comment_column(table, column);
 	}
 }
@@ -604,12 +603,12 @@ describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 	ListCell   *lc;
 
 	if (imported || (comment != NULL && strncmp(comment, ours, strlen(ours)) == 0))
-		local_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
+		dp_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
 							   quote_literal_cstr(psprintf("%s%s (domain \"%s\"), imported from schema \"%s\" of server \"%s\"",
 														   ours,
 														   dp_version_string(major->latest),
 														   major->domain, major->schema,
-														   server->servername))));
+														   server->servername))), 0, NULL, NULL);
 	foreach(lc, output->columns)
 	{
 		DpColumn   *column = lfirst(lc);
@@ -618,8 +617,8 @@ describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 			comment_column(table, column);
 		/* declared, as on any foreign table, not checked here */
 		if (column->not_null)
-			local_execute(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
-								   table, quote_identifier(column->name)));
+			dp_execute(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
+								   table, quote_identifier(column->name)), 0, NULL, NULL);
 	}
 }
 
@@ -627,9 +626,9 @@ static void
 comment_column(const char *table, DpColumn *column)
 {
 	if (column->description != NULL)
-		local_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
+		dp_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
 							   quote_identifier(column->name),
-							   quote_literal_cstr(column->description)));
+							   quote_literal_cstr(column->description)), 0, NULL, NULL);
 }
 
 /*
@@ -647,22 +646,21 @@ drop_local_objects(Subscription *sub)
 		return;
 	check_no_dependents(sub);
 	foreach(lc, sub->outputs)
-		local_execute(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
+		dp_execute(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
 							   quote_qualified_identifier(sub->local_schema,
-														  lfirst(lc))));
+														  lfirst(lc))), 0, NULL, NULL);
 	if (!sub->created_schema)
 		return;
-	if (SPI_execute(psprintf("SELECT 1 FROM pg_catalog.pg_depend"
-							 " WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
-							 " AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
-							 nspoid), false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed");
+	dp_execute(psprintf("SELECT 1 FROM pg_catalog.pg_depend"
+						" WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+						" AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
+						nspoid), 0, NULL, NULL);
 	if (SPI_processed > 0)
 		ereport(NOTICE,
 				(errmsg("schema \"%s\" was kept because it holds other objects",
 						sub->local_schema)));
 	else
-		local_execute(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)));
+		dp_execute(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)), 0, NULL, NULL);
 }
 
 /*
@@ -684,21 +682,20 @@ check_no_dependents(Subscription *sub)
 		relids[n++] = ObjectIdGetDatum(get_relname_relid(lfirst(lc), nspoid));
 	values[0] = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid),
 												true, TYPALIGN_INT));
-	if (SPI_execute_with_args("SELECT DISTINCT pg_catalog.format('%s depends on %s',"
-							  "  CASE WHEN r.oid IS NULL"
-							  "   THEN pg_catalog.pg_describe_object(d.classid, d.objid, 0)"
-							  "   ELSE pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0) END,"
-							  "  pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
-							  " FROM pg_catalog.pg_depend d"
-							  " LEFT JOIN pg_catalog.pg_rewrite r"
-							  "   ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-							  "  AND r.oid OPERATOR(pg_catalog.=) d.objid"
-							  " WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  " AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
-							  " AND d.deptype OPERATOR(pg_catalog.=) 'n'"
-							  " ORDER BY 1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed");
+	dp_execute("SELECT DISTINCT pg_catalog.format('%s depends on %s',"
+			   "  CASE WHEN r.oid IS NULL"
+			   "   THEN pg_catalog.pg_describe_object(d.classid, d.objid, 0)"
+			   "   ELSE pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0) END,"
+			   "  pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))"
+			   " FROM pg_catalog.pg_depend d"
+			   " LEFT JOIN pg_catalog.pg_rewrite r"
+			   "   ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+			   "  AND r.oid OPERATOR(pg_catalog.=) d.objid"
+			   " WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+			   " AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
+			   " AND d.deptype OPERATOR(pg_catalog.=) 'n'"
+			   " ORDER BY 1",
+			   1, argtypes, values);
 	if (SPI_processed == 0)
 		return;
 	initStringInfo(&lines);
@@ -710,16 +707,6 @@ check_no_dependents(Subscription *sub)
 					sub->major, sub->product),
 			 errdetail("%s", lines.data),
 			 errhint("Drop those objects, or change them to read something else, first.")));
-}
-
-/* DDL as the caller */
-static void
-local_execute(const char *sql)
-{
-	int			ret = SPI_execute(sql, false, 0);
-
-	if (ret < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 }
 
 static List *
