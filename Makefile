@@ -19,7 +19,7 @@ OBJS = \
 	src/subscribe.o
 PGFILEDESC = "dataproduct - semantically versioned data products"
 
-DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
+DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 
 REGRESS = setup domain semver publish compat plans security guard access sharing upgrade teardown
 

@@ -22,14 +22,21 @@
 
 #include "dataproduct.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 /* see dp_catalog_connect() */
@@ -42,13 +49,142 @@ static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
 
 /*
+ * Run one statement through SPI as "role" (InvalidOid: as the caller), and
+ * return its rows copied into the caller's memory context, which outlives
+ * the SPI connection this opens and closes.  Statements run in a security
+ * restricted operation when the role changes, and settings a statement
+ * changes (a function's SET clause, set_config()) are undone afterwards.
+ * On error, transaction abort restores the user, the settings, SPI and the
+ * snapshot stack.
+ */
+DpRows *
+dp_run_as(Oid role, DpAccess access, const char *sql, int nargs,
+		  Oid *argtypes, Datum *values, const char *nulls)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	int			ret;
+	DpRows	   *rows;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	if (OidIsValid(role))
+		SetUserIdAndSecContext(role, save_sec_context |
+							   SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	if (access == DP_READ_LATEST)
+		PushActiveSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
+								access != DP_WRITE, 0);
+	if (access == DP_READ_LATEST)
+		PopActiveSnapshot();
+	AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+
+	rows = MemoryContextAllocZero(callercxt, sizeof(DpRows));
+	if (SPI_tuptable != NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(callercxt);
+
+		rows->count = SPI_processed;
+		rows->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		rows->tuples = palloc(sizeof(HeapTuple) * Max(rows->count, 1));
+		for (uint64 i = 0; i < rows->count; i++)
+			rows->tuples[i] = heap_copytuple(SPI_tuptable->vals[i]);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+	return rows;
+}
+
+/*
+ * Run one statement on the catalog as the catalog owner.
+ */
+DpRows *
+dp_catalog_query(DpAccess access, const char *sql, int nargs, Oid *argtypes,
+				 Datum *values, const char *nulls)
+{
+	return dp_run_as(dp_catalog_owner(), access, sql, nargs, argtypes,
+					 values, nulls);
+}
+
+/* A value of a row as text; NULL for SQL NULL */
+char *
+dp_rows_text(DpRows *rows, uint64 row, int col)
+{
+	Assert(row < rows->count);
+	return SPI_getvalue(rows->tuples[row], rows->desc, col);
+}
+
+bool
+dp_rows_isnull(DpRows *rows, uint64 row, int col)
+{
+	bool		isnull;
+
+	Assert(row < rows->count);
+	(void) heap_getattr(rows->tuples[row], col, rows->desc, &isnull);
+	return isnull;
+}
+
+/* A value that the statement guarantees is not NULL, as a Datum */
+Datum
+dp_rows_datum(DpRows *rows, uint64 row, int col)
+{
+	bool		isnull;
+	Datum		d;
+
+	Assert(row < rows->count);
+	d = heap_getattr(rows->tuples[row], col, rows->desc, &isnull);
+	if (isnull)
+		elog(ERROR, "unexpected null in column %d of a dataproduct catalog row", col);
+	return d;
+}
+
+/*
+ * The schema the extension lives in, found through pg_extension and not by
+ * its name, which a rename would change; an error if the extension is not
+ * installed.
+ */
+Oid
+dp_extension_schema(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			nspid = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("dataproduct"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		nspid = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"dataproduct\" is not installed")));
+	return nspid;
+}
+
+/*
  * The role that owns the extension's schema, and so its catalog tables:
  * the role that ran CREATE EXTENSION.
  */
 Oid
 dp_catalog_owner(void)
 {
-	Oid			nspoid = get_namespace_oid(DP_SCHEMA_NAME, false);
+	Oid			nspoid = dp_extension_schema();
 	HeapTuple	tuple;
 	Oid			owner;
 

@@ -15,6 +15,8 @@
 #ifndef DATAPRODUCT_H
 #define DATAPRODUCT_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "nodes/pg_list.h"
@@ -175,7 +177,41 @@ extern char *dp_change_line(DpChange *change);
 extern DpImpact dp_impact_against_major(const char *product, int32 major,
 										List *candidate, List **changes);
 
+/*
+ * How a statement run by dp_run_as() sees and may change the database:
+ *	DP_READ			read-only, as of the calling statement's snapshot
+ *	DP_READ_LATEST	read-only, as of the latest committed state of the
+ *					database and what this transaction changed, whatever
+ *					the isolation level: what the guard decides from
+ *	DP_WRITE		may write; sees what earlier statements committed
+ *					(at READ COMMITTED) and changed
+ */
+typedef enum DpAccess
+{
+	DP_READ,
+	DP_READ_LATEST,
+	DP_WRITE
+} DpAccess;
+
+/* The rows a statement returned, copied into the caller's memory context */
+typedef struct DpRows
+{
+	uint64		count;
+	TupleDesc	desc;
+	HeapTuple  *tuples;
+} DpRows;
+
 /* catalog.c */
+extern DpRows *dp_run_as(Oid role, DpAccess access, const char *sql,
+						 int nargs, Oid *argtypes, Datum *values,
+						 const char *nulls);
+extern DpRows *dp_catalog_query(DpAccess access, const char *sql, int nargs,
+								Oid *argtypes, Datum *values,
+								const char *nulls);
+extern char *dp_rows_text(DpRows *rows, uint64 row, int col);
+extern bool dp_rows_isnull(DpRows *rows, uint64 row, int col);
+extern Datum dp_rows_datum(DpRows *rows, uint64 row, int col);
+extern Oid	dp_extension_schema(void);
 extern Oid	dp_catalog_owner(void);
 extern int	dp_catalog_exec(const char *sql, int nargs, Oid *argtypes,
 							Datum *values, const char *nulls);
