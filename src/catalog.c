@@ -45,6 +45,7 @@ static bool catalog_read_only = true;
 static bool outer_read_only = true;
 
 static List *release_output_names(int64 release_id);
+static void column_arrays(List *columns, Datum *arrays);
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
 				   Datum *values, const char *nulls, bool read_only);
 
@@ -340,11 +341,12 @@ dp_name_datum(const char *str)
 DpProduct *
 dp_get_product(const char *name, bool lock)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 	DpProduct  *product;
 
-	dp_catalog_exec(lock ?
+	rows = dp_catalog_query(DP_WRITE, lock ?
 				"UPDATE dataproduct.product p SET released_at = pg_catalog.now()"
 				" FROM dataproduct.domain d"
 				" WHERE d.name OPERATOR(pg_catalog.=) p.domain"
@@ -355,16 +357,16 @@ dp_get_product(const char *name, bool lock)
 				" JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain"
 				" WHERE p.name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
-	if (SPI_processed == 0)
+	if (rows->count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data product \"%s\" does not exist", name),
 				 errhint("Create it with dataproduct.create_product().")));
 
 	product = palloc(sizeof(DpProduct));
-	product->name = dp_result_text(0, 1);
-	product->domain = dp_result_text(0, 2);
-	product->owner = DatumGetObjectId(dp_result_datum(0, 3));
+	product->name = dp_rows_text(rows, 0, 1);
+	product->domain = dp_rows_text(rows, 0, 2);
+	product->owner = DatumGetObjectId(dp_rows_datum(rows, 0, 3));
 	return product;
 }
 
@@ -375,24 +377,25 @@ dp_get_product(const char *name, bool lock)
 List *
 dp_get_releases(const char *product, int32 major)
 {
+	DpRows	   *rows;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 	List	   *releases = NIL;
 
-	dp_catalog_exec("SELECT release_id, major, minor, patch"
+	rows = dp_catalog_query(DP_WRITE, "SELECT release_id, major, minor, patch"
 				" FROM dataproduct.release"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND ($2 OPERATOR(pg_catalog.<) 0 OR major OPERATOR(pg_catalog.=) $2)"
 				" ORDER BY major, minor, patch",
 				2, argtypes, values, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < rows->count; i++)
 	{
 		DpRelease  *r = palloc(sizeof(DpRelease));
 
-		r->id = DatumGetInt64(dp_result_datum(i, 1));
-		r->version.major = DatumGetInt32(dp_result_datum(i, 2));
-		r->version.minor = DatumGetInt32(dp_result_datum(i, 3));
-		r->version.patch = DatumGetInt32(dp_result_datum(i, 4));
+		r->id = DatumGetInt64(dp_rows_datum(rows, i, 1));
+		r->version.major = DatumGetInt32(dp_rows_datum(rows, i, 2));
+		r->version.minor = DatumGetInt32(dp_rows_datum(rows, i, 3));
+		r->version.patch = DatumGetInt32(dp_rows_datum(rows, i, 4));
 		releases = lappend(releases, r);
 	}
 	return releases;
@@ -428,29 +431,34 @@ dp_find_release(const char *product, DpVersion version)
 List *
 dp_release_contract(int64 release_id)
 {
+	DpRows	   *rows;
+	DpRows	   *columns;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(release_id)};
 	List	   *outputs = NIL;
 	ListCell   *lc;
 	uint64		row = 0;
 
-	dp_catalog_exec("SELECT name, source, source_kind, definition, description"
+	rows = dp_catalog_query(DP_WRITE, "SELECT name, source, source_kind, definition, description,"
+							" security_barrier, security_invoker"
 				" FROM dataproduct.release_output"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
 				1, argtypes, values, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < rows->count; i++)
 	{
 		DpOutput   *o = palloc0(sizeof(DpOutput));
 
-		o->name = dp_result_text(i, 1);
-		o->source = dp_result_text(i, 2);
-		o->source_kind = dp_result_text(i, 3);
-		o->definition = dp_result_text(i, 4);
-		o->description = dp_result_text(i, 5);
+		o->name = dp_rows_text(rows, i, 1);
+		o->source = dp_rows_text(rows, i, 2);
+		o->source_kind = dp_rows_text(rows, i, 3);
+		o->definition = dp_rows_text(rows, i, 4);
+		o->description = dp_rows_text(rows, i, 5);
+		o->security_barrier = DatumGetBool(dp_rows_datum(rows, i, 6));
+		o->security_invoker = DatumGetBool(dp_rows_datum(rows, i, 7));
 		outputs = lappend(outputs, o);
 	}
 
-	dp_catalog_exec("SELECT output, name, type, not_null, description"
+	columns = dp_catalog_query(DP_WRITE, "SELECT output, name, type, not_null, description"
 				" FROM dataproduct.release_column"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1"
 				" ORDER BY output, position",
@@ -459,14 +467,15 @@ dp_release_contract(int64 release_id)
 	{
 		DpOutput   *o = lfirst(lc);
 
-		for (; row < SPI_processed && strcmp(dp_result_text(row, 1), o->name) == 0; row++)
+		for (; row < columns->count &&
+			 strcmp(dp_rows_text(columns, row, 1), o->name) == 0; row++)
 		{
 			DpColumn   *c = palloc(sizeof(DpColumn));
 
-			c->name = dp_result_text(row, 2);
-			c->type = dp_result_text(row, 3);
-			c->not_null = DatumGetBool(dp_result_datum(row, 4));
-			c->description = dp_result_text(row, 5);
+			c->name = dp_rows_text(columns, row, 2);
+			c->type = dp_rows_text(columns, row, 3);
+			c->not_null = DatumGetBool(dp_rows_datum(columns, row, 4));
+			c->description = dp_rows_text(columns, row, 5);
 			o->columns = lappend(o->columns, c);
 		}
 	}
@@ -480,45 +489,48 @@ dp_release_contract(int64 release_id)
 Oid
 dp_get_domain_owner(const char *name, bool missing_ok)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	dp_catalog_exec("SELECT owner::pg_catalog.oid FROM dataproduct.domain"
+	rows = dp_catalog_query(DP_WRITE, "SELECT owner::pg_catalog.oid FROM dataproduct.domain"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
-	if (SPI_processed == 0 && missing_ok)
+	if (rows->count == 0 && missing_ok)
 		return InvalidOid;
-	if (SPI_processed == 0)
+	if (rows->count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("domain \"%s\" does not exist", name),
 				 errhint("Create it with dataproduct.create_domain().")));
-	return DatumGetObjectId(dp_result_datum(0, 1));
+	return DatumGetObjectId(dp_rows_datum(rows, 0, 1));
 }
 
 bool
 dp_product_exists(const char *name)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	dp_catalog_exec("SELECT 1 FROM dataproduct.product"
+	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.product"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
-	return SPI_processed > 0;
+	return rows->count > 0;
 }
 
 bool
 dp_major_exists(const char *product, int32 major)
 {
+	DpRows	   *rows;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 
-	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND major OPERATOR(pg_catalog.=) $2",
 				2, argtypes, values, NULL);
-	return SPI_processed > 0;
+	return rows->count > 0;
 }
 
 /*
@@ -527,6 +539,7 @@ dp_major_exists(const char *product, int32 major)
 bool
 dp_is_version_schema(Oid nspid)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {NAMEOID};
 	Datum		values[1];
 	char	   *nspname = get_namespace_name(nspid);
@@ -534,10 +547,10 @@ dp_is_version_schema(Oid nspid)
 	if (nspname == NULL)
 		return false;
 	values[0] = dp_name_datum(nspname);
-	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE schema_name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
-	return SPI_processed > 0;
+	return rows->count > 0;
 }
 
 void
@@ -551,7 +564,7 @@ dp_insert_domain(const char *name, Oid owner, const char *description)
 	values[1] = ObjectIdGetDatum(owner);
 	values[2] = dp_text_or_null(description, &nulls[2]);
 	values[3] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
-	dp_catalog_exec("INSERT INTO dataproduct.domain (name, owner, description, created_by)"
+	(void) dp_catalog_query(DP_WRITE, "INSERT INTO dataproduct.domain (name, owner, description, created_by)"
 				" VALUES ($1, $2::pg_catalog.regrole, $3, $4)",
 				4, argtypes, values, nulls);
 }
@@ -568,7 +581,7 @@ dp_insert_product(const char *name, const char *domain,
 	values[1] = CStringGetTextDatum(domain);
 	values[2] = dp_text_or_null(description, &nulls[2]);
 	values[3] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
-	dp_catalog_exec("INSERT INTO dataproduct.product (name, domain, description, created_by)"
+	(void) dp_catalog_query(DP_WRITE, "INSERT INTO dataproduct.product (name, domain, description, created_by)"
 				" VALUES ($1, $2, $3, $4)",
 				4, argtypes, values, nulls);
 }
@@ -582,7 +595,7 @@ dp_insert_major(const char *product, int32 major, const char *schema)
 	values[0] = CStringGetTextDatum(product);
 	values[1] = Int32GetDatum(major);
 	values[2] = dp_name_datum(schema);
-	dp_catalog_exec("INSERT INTO dataproduct.major_version (product, major, schema_name)"
+	(void) dp_catalog_query(DP_WRITE, "INSERT INTO dataproduct.major_version (product, major, schema_name)"
 				" VALUES ($1, $2, $3)",
 				3, argtypes, values, NULL);
 }
@@ -590,6 +603,7 @@ dp_insert_major(const char *product, int32 major, const char *schema)
 int64
 dp_insert_release(const char *product, DpVersion version, const char *notes)
 {
+	DpRows	   *rows;
 	Oid			argtypes[6] = {TEXTOID, INT4OID, INT4OID, INT4OID, TEXTOID, NAMEOID};
 	Datum		values[6];
 	char		nulls[6] = "     ";
@@ -600,16 +614,17 @@ dp_insert_release(const char *product, DpVersion version, const char *notes)
 	values[3] = Int32GetDatum(version.patch);
 	values[4] = dp_text_or_null(notes, &nulls[4]);
 	values[5] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
-	dp_catalog_exec("INSERT INTO dataproduct.release"
+	rows = dp_catalog_query(DP_WRITE, "INSERT INTO dataproduct.release"
 				" (product, major, minor, patch, notes, published_by)"
 				" VALUES ($1, $2, $3, $4, $5, $6)"
 				" RETURNING release_id",
 				6, argtypes, values, nulls);
-	return DatumGetInt64(dp_result_datum(0, 1));
+	return DatumGetInt64(dp_rows_datum(rows, 0, 1));
 }
 
 /*
- * Record the outputs and columns a release promises.
+ * Record the outputs and columns a release promises: one statement per
+ * output, so that a wide output costs one round trip through SPI.
  */
 void
 dp_insert_contract(int64 release_id, List *outputs)
@@ -619,43 +634,78 @@ dp_insert_contract(int64 release_id, List *outputs)
 	foreach(lc, outputs)
 	{
 		DpOutput   *o = lfirst(lc);
-		Oid			otypes[6] = {INT8OID, NAMEOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
-		Datum		ovalues[6];
-		char		onulls[6] = "      ";
-		ListCell   *lc2;
-		int32		position = 0;
+		Oid			types[12] = {INT8OID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, BOOLOID, BOOLOID, NAMEARRAYOID, TEXTARRAYOID, BOOLARRAYOID,
+		TEXTARRAYOID};
+		Datum		values[12];
+		char		nulls[12] = "            ";
 
-		ovalues[0] = Int64GetDatum(release_id);
-		ovalues[1] = dp_name_datum(o->name);
-		ovalues[2] = CStringGetTextDatum(o->source);
-		ovalues[3] = CStringGetTextDatum(o->source_kind);
-		ovalues[4] = CStringGetTextDatum(o->definition);
-		ovalues[5] = dp_text_or_null(o->description, &onulls[5]);
-		dp_catalog_exec("INSERT INTO dataproduct.release_output"
-					" (release_id, name, source, source_kind, definition, description)"
-					" VALUES ($1, $2, $3, $4, $5, $6)",
-					6, otypes, ovalues, onulls);
-
-		foreach(lc2, o->columns)
-		{
-			DpColumn   *c = lfirst(lc2);
-			Oid			ctypes[7] = {INT8OID, NAMEOID, INT4OID, NAMEOID, TEXTOID, BOOLOID, TEXTOID};
-			Datum		cvalues[7];
-			char		cnulls[7] = "       ";
-
-			cvalues[0] = Int64GetDatum(release_id);
-			cvalues[1] = dp_name_datum(o->name);
-			cvalues[2] = Int32GetDatum(++position);
-			cvalues[3] = dp_name_datum(c->name);
-			cvalues[4] = CStringGetTextDatum(c->type);
-			cvalues[5] = BoolGetDatum(c->not_null);
-			cvalues[6] = dp_text_or_null(c->description, &cnulls[6]);
-			dp_catalog_exec("INSERT INTO dataproduct.release_column"
-						" (release_id, output, position, name, type, not_null, description)"
-						" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-						7, ctypes, cvalues, cnulls);
-		}
+		values[0] = Int64GetDatum(release_id);
+		values[1] = dp_name_datum(o->name);
+		values[2] = CStringGetTextDatum(o->source);
+		values[3] = CStringGetTextDatum(o->source_kind);
+		values[4] = CStringGetTextDatum(o->definition);
+		values[5] = dp_text_or_null(o->description, &nulls[5]);
+		values[6] = BoolGetDatum(o->security_barrier);
+		values[7] = BoolGetDatum(o->security_invoker);
+		column_arrays(o->columns, &values[8]);
+		(void) dp_catalog_query(DP_WRITE,
+								"WITH output AS ("
+								" INSERT INTO dataproduct.release_output"
+								" (release_id, name, source, source_kind, definition,"
+								"  description, security_barrier, security_invoker)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8))"
+								" INSERT INTO dataproduct.release_column"
+								" (release_id, output, position, name, type, not_null,"
+								"  description)"
+								" SELECT $1, $2, c.position, c.name, c.type, c.not_null,"
+								"  c.description"
+								" FROM pg_catalog.unnest($9, $10, $11, $12)"
+								"  WITH ORDINALITY AS c(name, type, not_null, description,"
+								"  position)",
+								12, types, values, nulls);
 	}
+}
+
+/*
+ * The columns of an output as four arrays, in column order: names, types,
+ * NOT NULL promises and descriptions (NULL where there is none).
+ */
+static void
+column_arrays(List *columns, Datum *arrays)
+{
+	int			n = list_length(columns);
+	Datum	   *names = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *types = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *not_null = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *descriptions = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *no_description = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		DpColumn   *c = lfirst(lc);
+
+		names[i] = dp_name_datum(c->name);
+		types[i] = CStringGetTextDatum(c->type);
+		not_null[i] = BoolGetDatum(c->not_null);
+		no_description[i] = c->description == NULL;
+		descriptions[i] = no_description[i] ? (Datum) 0 :
+			CStringGetTextDatum(c->description);
+		i++;
+	}
+	arrays[0] = PointerGetDatum(construct_array(names, n, NAMEOID,
+												NAMEDATALEN, false, TYPALIGN_CHAR));
+	arrays[1] = PointerGetDatum(construct_array(types, n, TEXTOID,
+												-1, false, TYPALIGN_INT));
+	arrays[2] = PointerGetDatum(construct_array(not_null, n, BOOLOID,
+												1, true, TYPALIGN_CHAR));
+	arrays[3] = PointerGetDatum(construct_md_array(descriptions, no_description,
+												   1, dims, lbs, TEXTOID,
+												   -1, false, TYPALIGN_INT));
 }
 
 /*
@@ -664,10 +714,11 @@ dp_insert_contract(int64 release_id, List *outputs)
 bool
 dp_any_live_major(void)
 {
-	dp_catalog_exec("SELECT 1 FROM dataproduct.major_version"
+	DpRows	   *rows;
+	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired' LIMIT 1",
 				0, NULL, NULL, NULL);
-	return SPI_processed > 0;
+	return rows->count > 0;
 }
 
 /*
@@ -678,11 +729,12 @@ bool
 dp_find_live_major(const char *schema, char **product, int32 *major,
 				   char **version)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {NAMEOID};
 	Datum		values[1];
 
 	values[0] = dp_name_datum(schema);
-	dp_catalog_exec("SELECT m.product, m.major,"
+	rows = dp_catalog_query(DP_WRITE, "SELECT m.product, m.major,"
 				" (SELECT pg_catalog.format('%s.%s.%s', r.major, r.minor, r.patch)"
 				"    FROM dataproduct.release r"
 				"   WHERE r.product OPERATOR(pg_catalog.=) m.product"
@@ -692,11 +744,11 @@ dp_find_live_major(const char *schema, char **product, int32 *major,
 				" WHERE m.schema_name OPERATOR(pg_catalog.=) $1"
 				" AND m.status OPERATOR(pg_catalog.<>) 'retired'",
 				1, argtypes, values, NULL);
-	if (SPI_processed == 0)
+	if (rows->count == 0)
 		return false;
-	*product = dp_result_text(0, 1);
-	*major = DatumGetInt32(dp_result_datum(0, 2));
-	*version = dp_result_text(0, 3);
+	*product = dp_rows_text(rows, 0, 1);
+	*major = DatumGetInt32(dp_rows_datum(rows, 0, 2));
+	*version = dp_rows_text(rows, 0, 3);
 	return true;
 }
 
@@ -706,14 +758,15 @@ dp_find_live_major(const char *schema, char **product, int32 *major,
 List *
 dp_live_major_schemas(void)
 {
+	DpRows	   *rows;
 	List	   *schemas = NIL;
 
-	dp_catalog_exec("SELECT schema_name FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_WRITE, "SELECT schema_name FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired'"
 				" ORDER BY schema_name",
 				0, NULL, NULL, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		schemas = lappend(schemas, dp_result_text(i, 1));
+	for (uint64 i = 0; i < rows->count; i++)
+		schemas = lappend(schemas, dp_rows_text(rows, i, 1));
 	return schemas;
 }
 
@@ -746,11 +799,12 @@ dp_promised_output(const char *product, int32 major, const char *output)
 DpMajor *
 dp_get_live_major(DpProduct *product, int32 major)
 {
+	DpRows	   *rows;
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product->name), Int32GetDatum(major)};
 	DpMajor    *m;
 
-	dp_catalog_exec("SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
+	rows = dp_catalog_query(DP_WRITE, "SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
 					" FROM dataproduct.major_version m"
 					" JOIN dataproduct.release r USING (product, major)"
 					" WHERE m.product OPERATOR(pg_catalog.=) $1"
@@ -758,16 +812,16 @@ dp_get_live_major(DpProduct *product, int32 major)
 					" AND m.status OPERATOR(pg_catalog.<>) 'retired'"
 					" ORDER BY r.minor DESC, r.patch DESC LIMIT 1",
 					2, argtypes, values, NULL);
-	if (SPI_processed == 0)
+	if (rows->count == 0)
 		return NULL;
 	m = palloc(sizeof(DpMajor));
 	m->product = product;
-	m->schema = dp_result_text(0, 1);
-	m->status = dp_result_text(0, 2);
-	m->latest_release = DatumGetInt64(dp_result_datum(0, 3));
+	m->schema = dp_rows_text(rows, 0, 1);
+	m->status = dp_rows_text(rows, 0, 2);
+	m->latest_release = DatumGetInt64(dp_rows_datum(rows, 0, 3));
 	m->latest.major = major;
-	m->latest.minor = DatumGetInt32(dp_result_datum(0, 4));
-	m->latest.patch = DatumGetInt32(dp_result_datum(0, 5));
+	m->latest.minor = DatumGetInt32(dp_rows_datum(rows, 0, 4));
+	m->latest.patch = DatumGetInt32(dp_rows_datum(rows, 0, 5));
 	m->outputs = release_output_names(m->latest_release);
 	return m;
 }
@@ -778,15 +832,16 @@ dp_get_live_major(DpProduct *product, int32 major)
 static List *
 release_output_names(int64 release_id)
 {
+	DpRows	   *rows;
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(release_id)};
 	List	   *names = NIL;
 
-	dp_catalog_exec("SELECT name FROM dataproduct.release_output"
+	rows = dp_catalog_query(DP_WRITE, "SELECT name FROM dataproduct.release_output"
 					" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
 					1, argtypes, values, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		names = lappend(names, dp_result_text(i, 1));
+	for (uint64 i = 0; i < rows->count; i++)
+		names = lappend(names, dp_rows_text(rows, i, 1));
 	return names;
 }
 
@@ -801,7 +856,7 @@ dp_lock_major(const char *product, int32 major, bool exclusive)
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 
-	dp_catalog_exec(exclusive ?
+	(void) dp_catalog_query(DP_WRITE, exclusive ?
 					"SELECT 1 FROM dataproduct.major_version"
 					" WHERE product OPERATOR(pg_catalog.=) $1"
 					" AND major OPERATOR(pg_catalog.=) $2 FOR UPDATE" :
@@ -821,7 +876,7 @@ dp_lock_product(const char *product)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(product)};
 
-	dp_catalog_exec("SELECT 1 FROM dataproduct.product"
+	(void) dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.product"
 					" WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					1, argtypes, values, NULL);
 }

@@ -90,7 +90,8 @@ typedef struct DpOutput
 	char	   *source;			/* qualified name of the source relation */
 	const char *source_kind;	/* "table", "view", ... */
 	char	   *definition;		/* the frozen query of the view */
-	bool		security_barrier;	/* the source is a security barrier view */
+	bool		security_barrier;	/* the view is a security barrier */
+	bool		security_invoker;	/* the view checks its reader's privileges */
 	char	   *description;	/* relation comment, or NULL */
 	List	   *columns;		/* of DpColumn, in column order */
 } DpOutput;
