@@ -13,6 +13,7 @@
 #     throw-away PostgreSQL 15 cluster: the pg_regress tests (REGRESS), the
 #     isolation tests (ISOLATION) and the TAP tests (test/t/*.pl, which start
 #     clusters of their own) each run, even if an earlier suite failed;
+#     every server runs with MALLOC_PERTURB_ (165, or the caller's value);
 #  4. on failure prints regression.diffs and the TAP logs, and exits non-zero.
 # Exits 0 only if every suite passed and at least one test ran.
 set -euo pipefail
@@ -45,9 +46,28 @@ else
 	echo "no TAP tests (test/t/*.pl): skipping prove"
 fi
 
+# Every server the tests start fills memory it allocates and frees with a
+# byte pattern (glibc's MALLOC_PERTURB_), so that reading freed or
+# uninitialized memory gives garbage or a crash instead of passing by luck.
+# The suites inherit it, so the TAP tests' clusters (PostgreSQL::Test::Cluster,
+# through pg_ctl) get it; pg_ctlcluster empties the environment of
+# pg_virtualenv's server but for the cluster's "environment" file.
+perturb=${MALLOC_PERTURB_:-165}
+printf "MALLOC_PERTURB_ = '%s'\n" "$perturb" >"$workdir/environment"
+
 # The script each suite runs in, inside pg_virtualenv, as the test user.
 cat >"$workdir/suites.sh" <<'EOF'
 cd "$1"; shift
+# The postmaster's own environment (a backend's /proc/<pid>/environ is
+# overwritten by its process title; backends are forked without exec and
+# keep the postmaster's malloc settings).
+pm=$(head -n 1 "$(psql -XAtc 'SHOW data_directory')/postmaster.pid")
+if tr '\0' '\n' <"/proc/$pm/environ" | grep -qx "MALLOC_PERTURB_=$MALLOC_PERTURB_"; then
+	echo "server runs with MALLOC_PERTURB_=$MALLOC_PERTURB_"
+else
+	echo "server does not run with MALLOC_PERTURB_=$MALLOC_PERTURB_"
+	exit 1
+fi
 status=0
 for suite in $SUITES; do
 	case $suite in
@@ -68,8 +88,12 @@ EOF
 
 step "Tests: ${suites[*]} (as $run_user, in a throw-away PostgreSQL $PGVERSION cluster)"
 set +e
-in_throwaway_cluster SUITES="${suites[*]}" \
-	pg_virtualenv -v "$PGVERSION" bash "$workdir/suites.sh" "$build" "$@" 2>&1 |
+# A random port: pg_virtualenv would take 5432, or the first port no
+# cluster of its own uses, so two runs at once could meet on one server.
+in_throwaway_cluster SUITES="${suites[*]}" MALLOC_PERTURB_="$perturb" \
+	PGPORT=$((20000 + RANDOM % 20000)) \
+	pg_virtualenv -c "--environment=$workdir/environment" -v "$PGVERSION" \
+	bash "$workdir/suites.sh" "$build" "$@" 2>&1 |
 	tee "$workdir/tests.log"
 status=${PIPESTATUS[0]}
 set -e
