@@ -12,6 +12,8 @@ OBJS = \
 	src/dataproduct.o \
 	src/domain.o \
 	src/guard.o \
+	src/guard_cache.o \
+	src/guard_deps.o \
 	src/publish.o \
 	src/registry.o \
 	src/remote.o \
@@ -39,3 +41,4 @@ include $(PGXS)
 
 # every module includes the shared header
 $(OBJS): src/dataproduct.h
+src/guard.o src/guard_cache.o src/guard_deps.o: src/guard.h

@@ -37,8 +37,44 @@ UPDATE dataproduct.release_output o
 
 -- [guard]
 
+-- The guard fires whatever the session's session_replication_role: with
+-- the default ENABLE, "SET session_replication_role = replica" would switch
+-- it off silently.  DDL is not replicated by logical replication, so
+-- firing in replica mode changes nothing for appliers.
+ALTER EVENT TRIGGER dataproduct_guard_ddl_command_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER dataproduct_guard_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER dataproduct_guard_drop_extension ENABLE ALWAYS;
+ALTER TABLE dataproduct.major_version ENABLE ALWAYS TRIGGER guard_catalog_changed;
+ALTER TABLE dataproduct.release ENABLE ALWAYS TRIGGER guard_catalog_changed;
+
 -- [contract]
 
+-- A domain whose owner role was dropped (PostgreSQL allows it while the
+-- role owns no version schema yet) is repaired by giving it a new owner.
+-- Like the other functions, it runs with the caller's privileges and checks
+-- them (src/domain.c): a member of the current owner, or a superuser when
+-- the owner no longer exists, who may also create a domain for the new one.
+CREATE FUNCTION dataproduct.alter_domain(
+    name text,
+    owner regrole)
+RETURNS void
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'dp_alter_domain';
+COMMENT ON FUNCTION dataproduct.alter_domain(text, regrole) IS
+    'Give a domain a new owner role, which must already own its version schemas and views';
+
 -- [publish]
+
+-- A registration of a consumer is the registering role's: the role it
+-- connected as is part of the key, so that a role with access can neither
+-- take over another role's registration nor register another consumer's
+-- database ahead of it to block its subscribe().
+ALTER TABLE dataproduct.consumer
+    DROP CONSTRAINT consumer_pkey,
+    ADD PRIMARY KEY (product, major, consumer_system, consumer_database,
+                     consumer_server, connected_as);
+COMMENT ON TABLE dataproduct.consumer IS
+    'Databases that subscribed to a major version, as they registered through the consumers view: one registration per database and role it connected as';
 
 -- [sharing]

@@ -382,7 +382,7 @@ dp_get_releases(const char *product, int32 major)
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 	List	   *releases = NIL;
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT release_id, major, minor, patch"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT release_id, major, minor, patch"
 				" FROM dataproduct.release"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND ($2 OPERATOR(pg_catalog.<) 0 OR major OPERATOR(pg_catalog.=) $2)"
@@ -439,7 +439,7 @@ dp_release_contract(int64 release_id)
 	ListCell   *lc;
 	uint64		row = 0;
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT name, source, source_kind, definition, description,"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT name, source, source_kind, definition, description,"
 							" security_barrier, security_invoker"
 				" FROM dataproduct.release_output"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
@@ -458,7 +458,7 @@ dp_release_contract(int64 release_id)
 		outputs = lappend(outputs, o);
 	}
 
-	columns = dp_catalog_query(DP_WRITE, "SELECT output, name, type, not_null, description"
+	columns = dp_catalog_query(DP_READ_LATEST, "SELECT output, name, type, not_null, description"
 				" FROM dataproduct.release_column"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1"
 				" ORDER BY output, position",
@@ -493,7 +493,7 @@ dp_get_domain_owner(const char *name, bool missing_ok)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT owner::pg_catalog.oid FROM dataproduct.domain"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT owner::pg_catalog.oid FROM dataproduct.domain"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	if (rows->count == 0 && missing_ok)
@@ -513,7 +513,7 @@ dp_product_exists(const char *name)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(name)};
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.product"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT 1 FROM dataproduct.product"
 				" WHERE name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	return rows->count > 0;
@@ -526,7 +526,7 @@ dp_major_exists(const char *product, int32 major)
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE product OPERATOR(pg_catalog.=) $1"
 				" AND major OPERATOR(pg_catalog.=) $2",
 				2, argtypes, values, NULL);
@@ -547,7 +547,7 @@ dp_is_version_schema(Oid nspid)
 	if (nspname == NULL)
 		return false;
 	values[0] = dp_name_datum(nspname);
-	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE schema_name OPERATOR(pg_catalog.=) $1",
 				1, argtypes, values, NULL);
 	return rows->count > 0;
@@ -715,7 +715,7 @@ bool
 dp_any_live_major(void)
 {
 	DpRows	   *rows;
-	rows = dp_catalog_query(DP_WRITE, "SELECT 1 FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT 1 FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired' LIMIT 1",
 				0, NULL, NULL, NULL);
 	return rows->count > 0;
@@ -734,7 +734,7 @@ dp_find_live_major(const char *schema, char **product, int32 *major,
 	Datum		values[1];
 
 	values[0] = dp_name_datum(schema);
-	rows = dp_catalog_query(DP_WRITE, "SELECT m.product, m.major,"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT m.product, m.major,"
 				" (SELECT pg_catalog.format('%s.%s.%s', r.major, r.minor, r.patch)"
 				"    FROM dataproduct.release r"
 				"   WHERE r.product OPERATOR(pg_catalog.=) m.product"
@@ -761,7 +761,7 @@ dp_live_major_schemas(void)
 	DpRows	   *rows;
 	List	   *schemas = NIL;
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT schema_name FROM dataproduct.major_version"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT schema_name FROM dataproduct.major_version"
 				" WHERE status OPERATOR(pg_catalog.<>) 'retired'"
 				" ORDER BY schema_name",
 				0, NULL, NULL, NULL);
@@ -804,7 +804,7 @@ dp_get_live_major(DpProduct *product, int32 major)
 	Datum		values[2] = {CStringGetTextDatum(product->name), Int32GetDatum(major)};
 	DpMajor    *m;
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
 					" FROM dataproduct.major_version m"
 					" JOIN dataproduct.release r USING (product, major)"
 					" WHERE m.product OPERATOR(pg_catalog.=) $1"
@@ -837,7 +837,7 @@ release_output_names(int64 release_id)
 	Datum		values[1] = {Int64GetDatum(release_id)};
 	List	   *names = NIL;
 
-	rows = dp_catalog_query(DP_WRITE, "SELECT name FROM dataproduct.release_output"
+	rows = dp_catalog_query(DP_READ_LATEST, "SELECT name FROM dataproduct.release_output"
 					" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
 					1, argtypes, values, NULL);
 	for (uint64 i = 0; i < rows->count; i++)

@@ -4,35 +4,40 @@
  *		  The contract guard: DDL that would break a live version fails
  *
  * Event triggers created by the extension script call the functions here
- * in every session of the database, with no shared_preload_libraries:
+ * in every session of the database, with no shared_preload_libraries, and
+ * whatever session_replication_role says (they are ENABLE ALWAYS):
  *
  *	ddl_command_end		every command that created or altered objects:
  *						nothing in a version schema may change but through
- *						dataproduct's own functions; a base relation that a
- *						live version view reads must still give that view its
- *						promised columns, types and NOT NULL promises, and its
- *						owner the privileges it reads with; a type a contract
- *						column has may not change its shape or name
+ *						dataproduct's own functions, nor be put there by an
+ *						extension; a relation or function that a live version
+ *						view reads, at any depth, must still give that view
+ *						its promised columns, types and NOT NULL promises,
+ *						and every hop of the view's query the privileges,
+ *						user mappings and populated data it reads with; a
+ *						type that contract columns have or contain may not
+ *						change its shape or name; the extension's own schema
+ *						and objects change only by ALTER EXTENSION UPDATE
  *	sql_drop			nothing in a version schema may be dropped, directly
- *						or by a CASCADE from the objects it reads
+ *						or by a CASCADE, nor the user mapping a version view
+ *						reads a foreign table through
  *	ddl_command_start	(only DROP EXTENSION, DROP SCHEMA, DROP OWNED) the
  *						extension, which the other triggers belong to, stays
  *						while live versions exist
  *
- * Most DDL has nothing to do with data products, so the checks start from
- * the objects a command touched and look only at what depends on them
- * (pg_depend, by index) and at a per-backend set of the live version
- * schemas, rebuilt after any change to dataproduct.major_version.  The cost
- * of a command does not grow with the number of products.
+ * Which schemas serve live versions is guard_cache.c's concern, walking the
+ * dependencies guard_deps.c's; this file decides what a command touched
+ * and says why it is refused.
  *
  * The superuser-only setting dataproduct.guard = off turns refusals into
- * warnings, for emergencies.
+ * warnings, for emergencies: each change it lets through is a WARNING to
+ * the client and a line in the server log.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "dataproduct.h"
+#include "guard.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -41,33 +46,37 @@
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
-#include "catalog/objectaddress.h"
-#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/aclchk_internal.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
@@ -83,29 +92,6 @@ bool		dp_guard_enabled = true;
 /* while > 0, dataproduct's own functions are changing version schemas */
 static int	guard_bypass = 0;
 
-/* A live version schema, keyed by name */
-typedef struct VersionSchema
-{
-	NameData	schema;
-	char		product[NAMEDATALEN];
-	int32		major;
-	char		version[36];	/* its latest release */
-	bool		live;			/* false: looked up, not a live version */
-} VersionSchema;
-
-/*
- * The schemas looked up so far, live version schemas or not, and whether
- * any version is live at all.  Each schema is looked up once, by index, so
- * that the cost does not grow with the number of versions.  An
- * invalidation only marks the cache stale, since it can arrive while a
- * check holds entries; the next guard call starts afresh.
- */
-static HTAB *version_schemas = NULL;
-static bool version_schemas_stale = true;
-static bool any_live_version = false;
-static Oid	major_version_relid = InvalidOid;
-static Oid	release_relid = InvalidOid;
-
 /* A row of pg_event_trigger_dropped_objects() */
 typedef struct DroppedObject
 {
@@ -115,54 +101,48 @@ typedef struct DroppedObject
 	char	   *schema_name;
 	char	   *object_name;
 	char	   *object_identity;
+	char	   *server_name;	/* of a user mapping */
 } DroppedObject;
 
-/* A version view a change reaches, and the columns of its source it reads */
-typedef struct ReachedView
-{
-	Oid			viewid;
-	List	   *attnums;		/* of int; 0 for the whole row */
-} ReachedView;
-
 static bool guard_inactive(void);
-static bool checked_by_parsetree(Node *parsetree);
+static bool guards_extension(Node *parsetree);
+static bool checked_by_parsetree(Node *parsetree, bool any_live);
 static Tuplestorestate *event_trigger_rows(Oid funcid, TupleDesc *desc);
 static char *slot_text(TupleTableSlot *slot, int attnum);
+static char *first_array_text(Datum array);
 static List *collected_commands(void);
 static List *dropped_objects(void);
-static Oid	object_relation(Oid classid, AttrNumber oidcol,
-							AttrNumber relcol, Oid objid);
-static Oid	rule_relation(Oid ruleid);
 static Oid	trigger_relation(Oid trigid);
-static Oid	relation_owner(Oid relid);
 static char *relation_description(Oid relid, AttrNumber attnum);
 static bool is_privilege_command(Node *parsetree);
-static void prepare_version_schemas(void);
-static VersionSchema *version_schema_by_name(const char *name);
-static VersionSchema *version_schema_of(Oid nspid);
+static bool has_subcommand(Node *parsetree, AlterTableType subtype);
 static void check_collected_command(CollectedCommand *cmd, Node *parsetree);
+static void check_extension(const ObjectAddress *extension,
+							const ObjectAddress *member, Node *parsetree);
 static void check_version_schema_itself(const ObjectAddress *object,
 										Node *parsetree);
 static void refuse_version_schema_change(const ObjectAddress *object,
-										 VersionSchema *vs, Node *parsetree);
+										 DpVersionSchema *vs, Node *parsetree,
+										 bool revoke);
 static void check_in_version_schema(const ObjectAddress *object,
 									Oid nspid, Node *parsetree);
+static void check_extension_object(const ObjectAddress *object, Oid nspid,
+								   Node *parsetree);
 static const char *command_verb(Node *parsetree);
 static char *object_description(const ObjectAddress *object, Node *parsetree);
 static char *type_description(Oid typid, Node *parsetree);
 static void check_relation_readers(Oid relid, Node *parsetree);
-static SysScanDesc dependents_scan(Relation depend, Oid classid, Oid objid);
-static List *reached_views(Oid relid);
-static void check_view_contract(Oid relid, Oid viewid, VersionSchema *vs);
-static void check_view_privileges(Oid relid, ReachedView *reached,
-								  VersionSchema *vs);
+static void check_readers_of(Oid classid, Oid objid, Node *parsetree);
+static void check_foreign_options(Oid relid, DpReachedView *reached,
+								  Node *parsetree);
+static void check_view_contract(Oid relid, DpReachedView *reached);
 static void check_type_users(Oid typid, Node *parsetree);
-static void check_grant(InternalGrant *istmt, Node *grant);
+static void check_schema_types(Oid nspid, Node *parsetree);
+static void check_grant(InternalGrant *istmt, Node *parsetree);
+static void check_user_mapping_readers(const char *server);
 static bool type_change_is_harmless(Node *parsetree);
 static Oid	namespace_of(const ObjectAddress *object);
 static int	refusal_level(void);
-static int	guard_off_hint(void);
-static char *version_label(VersionSchema *vs);
 
 /*
  * The guard stays out of the way of dataproduct's own functions, of
@@ -183,7 +163,7 @@ dp_guard_bypass_execute(Oid role, const char *sql)
 	guard_bypass++;
 	PG_TRY();
 	{
-		dp_execute_as(role, sql);
+		(void) dp_run_as(role, DP_WRITE, sql, 0, NULL, NULL, NULL);
 	}
 	PG_FINALLY();
 	{
@@ -193,95 +173,13 @@ dp_guard_bypass_execute(Oid role, const char *sql)
 }
 
 /*
- * Relcache callback: a change to dataproduct.major_version or release (see
- * dp_guard_catalog_changed) or a reset of all caches makes the set of live
- * version schemas stale.
- */
-void
-dp_guard_relcache_callback(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == major_version_relid ||
-		relid == release_relid)
-		version_schemas_stale = true;
-}
-
-/*
- * Start a guard call with a fresh cache if the catalog changed.
- */
-static void
-prepare_version_schemas(void)
-{
-	HASHCTL		ctl;
-	Oid			nspid;
-
-	if (!version_schemas_stale && version_schemas != NULL)
-		return;
-	if (version_schemas != NULL)
-		hash_destroy(version_schemas);
-	version_schemas = NULL;
-	/* an invalidation during the reads below makes it stale again */
-	version_schemas_stale = false;
-
-	nspid = get_namespace_oid(DP_SCHEMA_NAME, false);
-	major_version_relid = get_relname_relid("major_version", nspid);
-	release_relid = get_relname_relid("release", nspid);
-	dp_catalog_connect_nested();
-	any_live_version = dp_any_live_major();
-	dp_catalog_finish_nested();
-
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = sizeof(VersionSchema);
-	ctl.hcxt = CacheMemoryContext;
-	version_schemas = hash_create("dataproduct version schemas", 16, &ctl,
-								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-}
-
-/*
- * The live version a schema serves, or NULL.
- */
-static VersionSchema *
-version_schema_by_name(const char *name)
-{
-	VersionSchema *vs;
-	bool		found;
-
-	if (name == NULL || strlen(name) >= NAMEDATALEN || !any_live_version)
-		return NULL;
-	vs = hash_search(version_schemas, name, HASH_ENTER, &found);
-	if (!found)
-	{
-		char	   *product;
-		char	   *version;
-
-		vs->live = false;		/* until the lookup says otherwise */
-		dp_catalog_connect_nested();
-		vs->live = dp_find_live_major(name, &product, &vs->major, &version);
-		if (vs->live)
-		{
-			strlcpy(vs->product, product, NAMEDATALEN);
-			strlcpy(vs->version, version, sizeof(vs->version));
-		}
-		dp_catalog_finish_nested();
-	}
-	return vs->live ? vs : NULL;
-}
-
-static VersionSchema *
-version_schema_of(Oid nspid)
-{
-	char	   *name = get_namespace_name(nspid);
-
-	return name ? version_schema_by_name(name) : NULL;
-}
-
-/*
  * ddl_command_end
  */
 Datum
 dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
-	List	   *commands;
+	bool		any_live;
 	ListCell   *lc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
@@ -289,14 +187,29 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	prepare_version_schemas();
-	if (!any_live_version || checked_by_parsetree(trigdata->parsetree))
+	any_live = dp_guard_prepare();
+	if (checked_by_parsetree(trigdata->parsetree, any_live))
+		PG_RETURN_NULL();
+	if (!any_live && !guards_extension(trigdata->parsetree))
 		PG_RETURN_NULL();
 
-	commands = collected_commands();
-	foreach(lc, commands)
+	foreach(lc, collected_commands())
 		check_collected_command(lfirst(lc), trigdata->parsetree);
 	PG_RETURN_NULL();
+}
+
+/*
+ * Commands that can change the extension's own schema or members, which
+ * are checked even while no version is live: the guard relies on them.
+ */
+static bool
+guards_extension(Node *parsetree)
+{
+	return IsA(parsetree, AlterExtensionContentsStmt) ||
+		IsA(parsetree, AlterObjectSchemaStmt) ||
+		IsA(parsetree, AlterOwnerStmt) ||
+		(IsA(parsetree, RenameStmt) &&
+		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA);
 }
 
 /*
@@ -306,7 +219,7 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
  * collected commands.
  */
 static bool
-checked_by_parsetree(Node *parsetree)
+checked_by_parsetree(Node *parsetree, bool any_live)
 {
 	RangeVar   *target;
 	Oid			relid;
@@ -332,6 +245,8 @@ checked_by_parsetree(Node *parsetree)
 
 	ObjectAddressSet(object, RelationRelationId, relid);
 	check_in_version_schema(&object, get_rel_namespace(relid), parsetree);
+	if (!any_live)
+		return true;
 	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
 		check_type_users(get_rel_type_id(relid), parsetree);
 	else if (IsA(parsetree, AlterTableStmt))
@@ -353,6 +268,12 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 				check_in_version_schema(&object,
 										cmd->d.simple.secondaryObject.objectId,
 										parsetree);
+			if (object.classId == ExtensionRelationId)
+			{
+				check_extension(&object, &cmd->d.simple.secondaryObject,
+								parsetree);
+				return;
+			}
 			break;
 		case SCT_AlterTable:
 			ObjectAddressSet(object, cmd->d.alterTable.classId,
@@ -368,7 +289,11 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 		return;
 
 	if (object.classId == NamespaceRelationId)
+	{
 		check_version_schema_itself(&object, parsetree);
+		if (IsA(parsetree, RenameStmt))
+			check_schema_types(object.objectId, parsetree);
+	}
 	else
 	{
 		Oid			nspid = namespace_of(&object);
@@ -382,8 +307,75 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 		check_type_users(get_rel_type_id(object.objectId), parsetree);
 	else if (object.classId == RelationRelationId)
 		check_relation_readers(object.objectId, parsetree);
+	else if (object.classId == RewriteRelationId)
+		check_relation_readers(dp_rule_relation(object.objectId), parsetree);
 	else if (object.classId == TypeRelationId)
 		check_type_users(object.objectId, parsetree);
+}
+
+/*
+ * An extension may not live in a version schema (its objects would be
+ * left out of pg_dump's output with the schema's views, or shadow them),
+ * nor take an object of a version schema as its member (pg_dump would
+ * leave the object out).  dataproduct's own members leave the extension
+ * only with the guard off: they are the guard.
+ */
+static void
+check_extension(const ObjectAddress *extension, const ObjectAddress *member,
+				Node *parsetree)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	HeapTuple	tuple = get_catalog_object_by_oid(rel, Anum_pg_extension_oid,
+												  extension->objectId);
+	Oid			nspid = InvalidOid;
+	char	   *name = NULL;
+	DpVersionSchema *vs;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		nspid = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+		name = pstrdup(NameStr(((Form_pg_extension) GETSTRUCT(tuple))->extname));
+	}
+	table_close(rel, AccessShareLock);
+	if (name == NULL)
+		return;
+
+	if (IsA(parsetree, AlterExtensionContentsStmt) &&
+		strcmp(name, "dataproduct") == 0 && OidIsValid(member->objectId))
+		ereport(refusal_level(),
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change the members of extension \"dataproduct\""),
+				 errdetail("Its members are the contract guard and its catalog; without %s, live versions would be unguarded.",
+						   getObjectDescription(member, false)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
+
+	vs = dp_version_schema_of(nspid);
+	if (vs != NULL)
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot put extension \"%s\" in schema \"%s\"",
+						name, NameStr(vs->schema)),
+				 errdetail("The schema serves %s; only dataproduct's functions may change it.",
+						   dp_version_label(vs)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Install the extension in another schema.")));
+
+	if (IsA(parsetree, AlterExtensionContentsStmt) && OidIsValid(member->objectId))
+	{
+		vs = dp_version_schema_of(namespace_of(member));
+		if (vs == NULL && member->classId == NamespaceRelationId)
+			vs = dp_version_schema_of(member->objectId);
+		if (vs != NULL)
+			ereport(refusal_level(),
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot make %s a member of extension \"%s\"",
+							getObjectDescription(member, false), name),
+					 errdetail("It is part of %s; pg_dump leaves an extension's members out of its output.",
+							   dp_version_label(vs)),
+					 dp_guard_off_hint() ? 0 :
+					 errhint("Leave the objects of version schemas to dataproduct.")));
+	}
 }
 
 /*
@@ -394,7 +386,7 @@ static Oid
 namespace_of(const ObjectAddress *object)
 {
 	if (object->classId == RewriteRelationId)
-		return get_rel_namespace(rule_relation(object->objectId));
+		return get_rel_namespace(dp_rule_relation(object->objectId));
 	if (object->classId == TriggerRelationId)
 		return get_rel_namespace(trigger_relation(object->objectId));
 	return get_object_namespace(object);
@@ -402,19 +394,21 @@ namespace_of(const ObjectAddress *object)
 
 /*
  * A version schema itself, under its name before an ALTER SCHEMA RENAME
- * too, changes only through dataproduct's functions.
+ * too, changes only through dataproduct's functions; so does the
+ * extension's own schema.
  */
 static void
 check_version_schema_itself(const ObjectAddress *object, Node *parsetree)
 {
-	VersionSchema *vs = version_schema_of(object->objectId);
+	DpVersionSchema *vs = dp_version_schema_of(object->objectId);
 
+	check_extension_object(object, object->objectId, parsetree);
 	if (vs == NULL && IsA(parsetree, RenameStmt) &&
 		((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
-		vs = version_schema_by_name(((RenameStmt *) parsetree)->subname);
+		vs = dp_version_schema_by_name(((RenameStmt *) parsetree)->subname);
 	if (vs == NULL)
 		return;
-	refuse_version_schema_change(object, vs, parsetree);
+	refuse_version_schema_change(object, vs, parsetree, false);
 }
 
 /*
@@ -425,118 +419,121 @@ static void
 check_in_version_schema(const ObjectAddress *object, Oid nspid,
 						Node *parsetree)
 {
-	VersionSchema *vs = version_schema_of(nspid);
+	DpVersionSchema *vs = dp_version_schema_of(nspid);
 
+	check_extension_object(object, nspid, parsetree);
 	if (vs != NULL)
-		refuse_version_schema_change(object, vs, parsetree);
+		refuse_version_schema_change(object, vs, parsetree, false);
+}
+
+/*
+ * The extension's schema and what is in it (its catalog, its triggers,
+ * its functions) change only through ALTER EXTENSION UPDATE: a renamed
+ * schema or a disabled catalog trigger would leave the guard blind.
+ * Privileges on them stay the administrator's to grant and revoke.
+ */
+static void
+check_extension_object(const ObjectAddress *object, Oid nspid,
+					   Node *parsetree)
+{
+	if (nspid != dp_extension_schema() || is_privilege_command(parsetree) ||
+		IsA(parsetree, CommentStmt))
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s %s", command_verb(parsetree),
+					object_description(object, parsetree)),
+			 errdetail("It belongs to extension \"dataproduct\", whose contract guard relies on it."),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
 }
 
 static void
-refuse_version_schema_change(const ObjectAddress *object, VersionSchema *vs,
-							 Node *parsetree)
+refuse_version_schema_change(const ObjectAddress *object, DpVersionSchema *vs,
+							 Node *parsetree, bool revoke)
 {
-	bool		privileges = is_privilege_command(parsetree);
-	bool		revoke = parsetree != NULL && IsA(parsetree, GrantStmt);
+	bool		privileges = revoke || is_privilege_command(parsetree);
 
 	ereport(refusal_level(),
 			(errcode(privileges ? ERRCODE_INSUFFICIENT_PRIVILEGE :
 					 ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-			 errmsg("cannot %s %s", command_verb(parsetree),
+			 errmsg("cannot %s %s", revoke ? "revoke privileges on" :
+					command_verb(parsetree),
 					object_description(object, parsetree)),
 			 errdetail("It is part of %s; only dataproduct's functions may change that schema.",
-					   version_label(vs)),
-			 guard_off_hint() ? 0 :
+					   dp_version_label(vs)),
+			 dp_guard_off_hint() ? 0 :
 			 revoke ?
 			 errhint("Use dataproduct.revoke_access() to end a role's access to a major version.") :
 			 errhint("Publish a new version with dataproduct.publish() instead.")));
 }
 
 /*
- * A relation that live version views read was altered: each view must
- * still have its promised contract, and after a change of privileges or
- * ownership, its owner the privileges it reads with.  (Other commands leave
- * privileges alone, and pg_restore runs them before it restores privileges.)
+ * A relation that live version views read, at any depth, was altered: see
+ * check_readers_of().  ALTER TABLE recurses to inheritance children and
+ * partitions, and so does this.
  */
 static void
 check_relation_readers(Oid relid, Node *parsetree)
 {
 	List	   *relids = list_make1_oid(relid);
 	ListCell   *lc;
-	ListCell   *lc2;
 
-	/* ALTER TABLE recurses to inheritance children and partitions */
+	if (!OidIsValid(relid))
+		return;
 	if (has_subclass(relid))
 		relids = find_all_inheritors(relid, NoLock, NULL);
 	foreach(lc, relids)
-	{
-		foreach(lc2, reached_views(lfirst_oid(lc)))
-		{
-			ReachedView *reached = lfirst(lc2);
-			VersionSchema *vs = version_schema_of(get_rel_namespace(reached->viewid));
+		check_readers_of(RelationRelationId, lfirst_oid(lc), parsetree);
+}
 
-			check_view_contract(lfirst_oid(lc), reached->viewid, vs);
-			if (is_privilege_command(parsetree))
-				check_view_privileges(lfirst_oid(lc), reached, vs);
+/*
+ * An object (relation or function) that live version views read, directly
+ * or through views, changed: each view must still have its promised
+ * contract, and be readable as published.
+ */
+static void
+check_readers_of(Oid classid, Oid objid, Node *parsetree)
+{
+	bool		rls = has_subcommand(parsetree, AT_EnableRowSecurity) ||
+		has_subcommand(parsetree, AT_ForceRowSecurity) ||
+		has_subcommand(parsetree, AT_ChangeOwner) ||
+		IsA(parsetree, AlterOwnerStmt);
+	ListCell   *lc;
+
+	foreach(lc, dp_views_reading(classid, objid))
+	{
+		DpReachedView *reached = lfirst(lc);
+
+		if (classid == RelationRelationId)
+		{
+			check_view_contract(objid, reached);
+			check_foreign_options(objid, reached, parsetree);
 		}
+		dp_check_view_readable(reached, refusal_level(), rls);
 	}
 }
 
 /*
- * An index scan of the pg_depend rows of the objects that depend on one.
+ * A foreign table's options say which remote table and columns it reads:
+ * changing them under a version view changes what it returns.
  */
-static SysScanDesc
-dependents_scan(Relation depend, Oid classid, Oid objid)
+static void
+check_foreign_options(Oid relid, DpReachedView *reached, Node *parsetree)
 {
-	ScanKeyData key[2];
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	return systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-}
-
-/*
- * The views in live version schemas whose queries read this relation, with
- * the columns they read.  One index scan of pg_depend.
- */
-static List *
-reached_views(Oid relid)
-{
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	SysScanDesc scan = dependents_scan(depend, RelationRelationId, relid);
-	HeapTuple	tuple;
-	List	   *views = NIL;
-
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
-		Oid			viewid;
-		ReachedView *reached = NULL;
-		ListCell   *lc;
-
-		if (dep->classid != RewriteRelationId)
-			continue;
-		viewid = rule_relation(dep->objid);
-		if (!OidIsValid(viewid) || viewid == relid ||
-			version_schema_of(get_rel_namespace(viewid)) == NULL)
-			continue;
-		foreach(lc, views)
-		{
-			if (((ReachedView *) lfirst(lc))->viewid == viewid)
-				reached = lfirst(lc);
-		}
-		if (reached == NULL)
-		{
-			reached = palloc0(sizeof(ReachedView));
-			reached->viewid = viewid;
-			views = lappend(views, reached);
-		}
-		reached->attnums = lappend_int(reached->attnums, dep->refobjsubid);
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-	return views;
+	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE ||
+		(!has_subcommand(parsetree, AT_GenericOptions) &&
+		 !has_subcommand(parsetree, AT_AlterColumnGenericOptions)))
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot alter the options of %s", relation_description(relid, 0)),
+			 errdetail("View %s, which serves %s, reads it, and its options say what remote data it reads.",
+					   quote_qualified_identifier(NameStr(reached->vs->schema),
+												  get_rel_name(reached->viewid)),
+					   dp_version_label(reached->vs)),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Create another foreign table for a new major version.")));
 }
 
 /*
@@ -544,9 +541,10 @@ reached_views(Oid relid)
  * sources now give them, against the latest release of its major.
  */
 static void
-check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
+check_view_contract(Oid relid, DpReachedView *reached)
 {
-	Relation	view = relation_open(viewid, AccessShareLock);
+	DpVersionSchema *vs = reached->vs;
+	Relation	view = relation_open(reached->viewid, AccessShareLock);
 	DpOutput   *now = palloc0(sizeof(DpOutput));
 	DpOutput   *promised;
 	List	   *breaking = NIL;
@@ -564,17 +562,15 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 	relation_close(view, NoLock);
 	AtEOXact_GUC(true, save_nestlevel);
 
-	dp_catalog_connect_nested();
 	promised = dp_promised_output(vs->product, vs->major, now->name);
 	if (promised == NULL)
-	{
-		dp_catalog_finish_nested();
 		return;
-	}
 
-	/* definitions and comments are not what is checked here */
+	/* definitions, comments and view options are not what is checked here */
 	now->definition = promised->definition;
 	now->source = promised->source;
+	now->security_barrier = promised->security_barrier;
+	now->security_invoker = promised->security_invoker;
 	foreach(lc, dp_compare_contracts(list_make1(promised), list_make1(now)))
 	{
 		DpChange   *change = lfirst(lc);
@@ -583,10 +579,7 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 			breaking = lappend(breaking, change);
 	}
 	if (breaking == NIL)
-	{
-		dp_catalog_finish_nested();
 		return;
-	}
 
 	initStringInfo(&lines);
 	foreach(lc, breaking)
@@ -596,86 +589,79 @@ check_view_contract(Oid relid, Oid viewid, VersionSchema *vs)
 			 errmsg("cannot alter %s", relation_description(relid, 0)),
 			 errdetail("View %s, which serves %s, reads it, and the change breaks its contract:%s",
 					   quote_qualified_identifier(NameStr(vs->schema), now->name),
-					   version_label(vs), lines.data),
-			 guard_off_hint() ? 0 :
-			 errhint("Publish the change as a new major version, and retire major version %d once its consumers have moved.",
+					   dp_version_label(vs), lines.data),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Publish the change as a new major version, and move consumers of major version %d to it.",
 					 vs->major)));
-	dp_catalog_finish_nested();
 }
 
 /*
- * A view reads its sources with its owner's privileges: the owner must
- * keep SELECT on every column the view reads.
- */
-static void
-check_view_privileges(Oid relid, ReachedView *reached, VersionSchema *vs)
-{
-	Oid			owner = relation_owner(reached->viewid);
-	ListCell   *lc;
-
-	if (pg_class_aclcheck(relid, owner, ACL_SELECT) == ACLCHECK_OK)
-		return;
-	foreach(lc, reached->attnums)
-	{
-		AttrNumber	attnum = lfirst_int(lc);
-
-		if (attnum == 0 ?
-			pg_attribute_aclcheck_all(relid, owner, ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK :
-			pg_attribute_aclcheck(relid, attnum, owner, ACL_SELECT) == ACLCHECK_OK)
-			continue;
-		ereport(refusal_level(),
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\" must keep reading %s",
-						GetUserNameFromId(owner, false),
-						relation_description(relid, attnum)),
-				 errdetail("View %s, which serves %s, reads it with the privileges of its owner.",
-						   quote_qualified_identifier(NameStr(vs->schema),
-													  get_rel_name(reached->viewid)),
-						   version_label(vs)),
-				 guard_off_hint() ? 0 :
-				 errhint("Keep SELECT granted to role \"%s\", or publish a new major version that does not read it.",
-						 GetUserNameFromId(owner, false))));
-	}
-}
-
-/*
- * A type that contract columns have keeps its name, schema and shape.
+ * A type that contract columns have, or contain, keeps its name, schema
+ * and shape.
  */
 static void
 check_type_users(Oid typid, Node *parsetree)
 {
-	Relation	depend;
-	SysScanDesc scan;
-	HeapTuple	tuple;
+	ListCell   *lc;
 
 	if (type_change_is_harmless(parsetree))
 		return;
-
-	depend = table_open(DependRelationId, AccessShareLock);
-	scan = dependents_scan(depend, TypeRelationId, typid);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	foreach(lc, dp_contract_columns_of_type(typid))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
-		VersionSchema *vs;
-		ObjectAddress column;
+		ObjectAddress *column = lfirst(lc);
+		DpVersionSchema *vs = dp_version_schema_of(get_rel_namespace(column->objectId));
+		Oid			coltype = get_atttype(column->objectId, column->objectSubId);
 
-		if (dep->classid != RelationRelationId || dep->objsubid <= 0)
-			continue;
-		vs = version_schema_of(get_rel_namespace(dep->objid));
-		if (vs == NULL)
-			continue;
-		ObjectAddressSubSet(column, RelationRelationId, dep->objid, dep->objsubid);
 		ereport(refusal_level(),
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("cannot alter type %s", type_description(typid, parsetree)),
+				 coltype == typid ?
 				 errdetail("The contract of %s promises %s with this type.",
-						   version_label(vs), getObjectDescription(&column, false)),
-				 guard_off_hint() ? 0 :
-				 errhint("Create a new type for a new major version, and retire major version %d once its consumers have moved.",
+						   dp_version_label(vs), getObjectDescription(column, false)) :
+				 errdetail("The contract of %s promises %s with type %s, which contains it.",
+						   dp_version_label(vs), getObjectDescription(column, false),
+						   format_type_be_qualified(coltype)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Create a new type for a new major version, and move consumers of major version %d to it.",
 						 vs->major)));
+	}
+}
+
+/*
+ * Renaming a schema renames the types in it, as contracts name them.
+ */
+static void
+check_schema_types(Oid nspid, Node *parsetree)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->classid == TypeRelationId)
+			types = lappend_oid(types, dep->objid);
+		else if (dep->classid == RelationRelationId && dep->objsubid == 0)
+			types = lappend_oid(types, get_rel_type_id(dep->objid));
 	}
 	systable_endscan(scan);
 	table_close(depend, AccessShareLock);
+
+	foreach(lc, types)
+	{
+		if (OidIsValid(lfirst_oid(lc)))
+			check_type_users(lfirst_oid(lc), parsetree);
+	}
 }
 
 /*
@@ -686,8 +672,11 @@ static bool
 type_change_is_harmless(Node *parsetree)
 {
 	if (IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, CommentStmt) ||
-		IsA(parsetree, AlterTypeStmt))
+		IsA(parsetree, AlterTypeStmt) || IsA(parsetree, GrantStmt))
 		return true;
+	if (IsA(parsetree, RenameStmt) &&
+		((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+		return false;
 	if (IsA(parsetree, AlterDomainStmt))
 	{
 		char		subtype = ((AlterDomainStmt *) parsetree)->subtype;
@@ -698,12 +687,12 @@ type_change_is_harmless(Node *parsetree)
 }
 
 /*
- * GRANT never breaks anything.  REVOKE must not take access away from the
- * consumers of a version schema, nor from the owner of a version view on
- * what the view reads.
+ * GRANT never breaks anything.  REVOKE (or DROP OWNED) must not take
+ * access away from the consumers of a version schema, nor from any role a
+ * version view reads with, on relations and functions.
  */
 static void
-check_grant(InternalGrant *istmt, Node *grant)
+check_grant(InternalGrant *istmt, Node *parsetree)
 {
 	List	   *objects;
 	ListCell   *lc;
@@ -717,18 +706,28 @@ check_grant(InternalGrant *istmt, Node *grant)
 	{
 		Oid			objid = lfirst_oid(lc);
 		ObjectAddress object;
+		DpVersionSchema *vs;
 
 		switch (istmt->objtype)
 		{
 			case OBJECT_TABLE:
 			case OBJECT_SEQUENCE:
 				ObjectAddressSet(object, RelationRelationId, objid);
-				check_in_version_schema(&object, get_rel_namespace(objid), grant);
-				check_relation_readers(objid, grant);
+				vs = dp_version_schema_of(get_rel_namespace(objid));
+				if (vs != NULL)
+					refuse_version_schema_change(&object, vs, parsetree, true);
+				check_relation_readers(objid, parsetree);
 				break;
 			case OBJECT_SCHEMA:
 				ObjectAddressSet(object, NamespaceRelationId, objid);
-				check_in_version_schema(&object, objid, grant);
+				vs = dp_version_schema_of(objid);
+				if (vs != NULL)
+					refuse_version_schema_change(&object, vs, parsetree, true);
+				break;
+			case OBJECT_FUNCTION:
+			case OBJECT_PROCEDURE:
+			case OBJECT_ROUTINE:
+				check_readers_of(ProcedureRelationId, objid, parsetree);
 				break;
 			default:
 				break;
@@ -752,8 +751,7 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	prepare_version_schemas();
-	if (!any_live_version)
+	if (!dp_guard_prepare())
 		PG_RETURN_NULL();
 
 	dropped = dropped_objects();
@@ -767,9 +765,11 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	foreach(lc, dropped)
 	{
 		DroppedObject *d = lfirst(lc);
-		VersionSchema *vs;
+		DpVersionSchema *vs;
 
-		vs = version_schema_by_name(d->classid == NamespaceRelationId ?
+		if (d->classid == UserMappingRelationId && d->server_name != NULL)
+			check_user_mapping_readers(d->server_name);
+		vs = dp_version_schema_by_name(d->classid == NamespaceRelationId ?
 									d->object_name : d->schema_name);
 		if (vs == NULL)
 			continue;
@@ -778,17 +778,60 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 				 errmsg("cannot drop %s %s", original->object_type,
 						original->object_identity),
 				 d == original ?
-				 errdetail("It is part of %s.", version_label(vs)) :
+				 errdetail("It is part of %s.", dp_version_label(vs)) :
 				 errdetail("Dropping it would drop %s %s, part of %s.",
 						   d->object_type, d->object_identity,
-						   version_label(vs)),
-				 guard_off_hint() ? 0 :
-				 errhint("Publish a new major version that does not need it, and retire major version %d once its consumers have moved.",
+						   dp_version_label(vs)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Publish a new major version that does not need it, and move consumers of major version %d to it.",
 						 vs->major)));
 		if (!dp_guard_enabled)
 			break;
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * A user mapping for a server was dropped: the version views that read
+ * the server's foreign tables must still find one for the role they read
+ * with.
+ */
+static void
+check_user_mapping_readers(const char *server)
+{
+	ForeignServer *srv = GetForeignServerByName(server, true);
+	Relation	depend;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *tables = NIL;
+	ListCell   *lc;
+
+	if (srv == NULL)
+		return;
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ForeignServerRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(srv->serverid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->classid == RelationRelationId)
+			tables = lappend_oid(tables, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+
+	foreach(lc, tables)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, dp_views_reading(RelationRelationId, lfirst_oid(lc)))
+			dp_check_view_readable(lfirst(lc2), refusal_level(), false);
+	}
 }
 
 /*
@@ -821,7 +864,8 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 			if ((stmt->removeType == OBJECT_EXTENSION &&
 				 strcmp(strVal(lfirst(lc)), "dataproduct") == 0) ||
 				(stmt->removeType == OBJECT_SCHEMA &&
-				 strcmp(strVal(lfirst(lc)), DP_SCHEMA_NAME) == 0))
+				 strcmp(strVal(lfirst(lc)),
+						get_namespace_name(dp_extension_schema())) == 0))
 				drops_extension = true;
 		}
 	}
@@ -838,7 +882,6 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 	if (!drops_extension)
 		PG_RETURN_NULL();
 
-	dp_catalog_connect_nested();
 	schemas = dp_live_major_schemas();
 	if (schemas != NIL)
 	{
@@ -855,10 +898,9 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 								  "Live version schemas: %s.",
 								  list_length(schemas),
 								  names.data),
-				 guard_off_hint() ? 0 :
-				 errhint("Retire the live versions first.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Drop the extension once no version is live.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
 	}
-	dp_catalog_finish_nested();
 	PG_RETURN_NULL();
 }
 
@@ -942,6 +984,7 @@ dropped_objects(void)
 	int			schema_name = SPI_fnumber(desc, "schema_name");
 	int			object_name = SPI_fnumber(desc, "object_name");
 	int			object_identity = SPI_fnumber(desc, "object_identity");
+	int			address_args = SPI_fnumber(desc, "address_args");
 	List	   *dropped = NIL;
 
 	while (tuplestore_gettupleslot(rows, true, false, slot))
@@ -955,10 +998,27 @@ dropped_objects(void)
 		d->schema_name = slot_text(slot, schema_name);
 		d->object_name = slot_text(slot, object_name);
 		d->object_identity = slot_text(slot, object_identity);
+		d->server_name = NULL;
+		if (d->classid == UserMappingRelationId &&
+			!slot->tts_isnull[address_args - 1])
+			d->server_name = first_array_text(slot->tts_values[address_args - 1]);
 		dropped = lappend(dropped, d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	return dropped;
+}
+
+/* The first element of a text array, or NULL */
+static char *
+first_array_text(Datum array)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &nulls, &n);
+	return n > 0 && !nulls[0] ? TextDatumGetCString(elems[0]) : NULL;
 }
 
 static char *
@@ -988,30 +1048,10 @@ object_relation(Oid classid, AttrNumber oidcol, AttrNumber relcol, Oid objid)
 }
 
 static Oid
-rule_relation(Oid ruleid)
-{
-	return object_relation(RewriteRelationId, Anum_pg_rewrite_oid,
-						   Anum_pg_rewrite_ev_class, ruleid);
-}
-
-static Oid
 trigger_relation(Oid trigid)
 {
 	return object_relation(TriggerRelationId, Anum_pg_trigger_oid,
 						   Anum_pg_trigger_tgrelid, trigid);
-}
-
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
 }
 
 /* "table shop.orders", "column id of table shop.orders" */
@@ -1030,19 +1070,27 @@ relation_description(Oid relid, AttrNumber attnum)
 static bool
 is_privilege_command(Node *parsetree)
 {
-	ListCell   *lc;
-
 	if (parsetree == NULL)
 		return false;
-	if (IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, GrantStmt))
-		return true;
-	if (IsA(parsetree, AlterTableStmt))
+	return IsA(parsetree, AlterOwnerStmt) || IsA(parsetree, GrantStmt) ||
+		IsA(parsetree, DropOwnedStmt) ||
+		has_subcommand(parsetree, AT_ChangeOwner);
+}
+
+/*
+ * Is this an ALTER TABLE with a subcommand of this type?
+ */
+static bool
+has_subcommand(Node *parsetree, AlterTableType subtype)
+{
+	ListCell   *lc;
+
+	if (parsetree == NULL || !IsA(parsetree, AlterTableStmt))
+		return false;
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 	{
-		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
-		{
-			if (((AlterTableCmd *) lfirst(lc))->subtype == AT_ChangeOwner)
-				return true;
-		}
+		if (((AlterTableCmd *) lfirst(lc))->subtype == subtype)
+			return true;
 	}
 	return false;
 }
@@ -1079,9 +1127,17 @@ command_verb(Node *parsetree)
 			return "move";
 		case T_CommentStmt:
 			return "comment on";
+		case T_ImportForeignSchemaStmt:
+			return "import";
+		case T_DropOwnedStmt:
+			return "revoke privileges on";
 		default:
-			return "alter";
+			break;
 	}
+	/* CREATE CONVERSION, CREATE STATISTICS, ...: the command's own verb */
+	if (strncmp(CreateCommandName(parsetree), "CREATE ", 7) == 0)
+		return "create";
+	return "alter";
 }
 
 /*
@@ -1156,18 +1212,11 @@ refusal_level(void)
  * With the guard off, the hint says why the change went through; returns
  * whether it did so.
  */
-static int
-guard_off_hint(void)
+int
+dp_guard_off_hint(void)
 {
 	if (dp_guard_enabled)
 		return 0;
 	errhint("The change was allowed because dataproduct.guard is off.");
 	return 1;
-}
-
-static char *
-version_label(VersionSchema *vs)
-{
-	return psprintf("data product \"%s\" version %s from schema \"%s\"",
-					vs->product, vs->version, NameStr(vs->schema));
 }

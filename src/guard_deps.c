@@ -1,0 +1,458 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard_deps.c
+ *		  From a changed object to the version views that depend on it
+ *
+ * A version view reads its sources directly or through views in between,
+ * at any depth, and its columns have types that may contain other types
+ * (arrays, domains, ranges, composite attributes).  The contract of a view
+ * depends on all of that, so the guard walks PostgreSQL's own dependency
+ * records (pg_depend, by index) from a changed object up to every version
+ * view it reaches, and from a version view down to everything its query
+ * reads, to check that the view can still be read as it was published:
+ * each hop with the privileges it runs with (the owner of the view above
+ * it, or for a security_invoker view, that view's own reader), populated
+ * materialized views, user mappings of foreign tables, functions it may
+ * execute, and row-level security when a command can switch it on.
+ *
+ * The walks visit each object once, so they end on any dependency graph;
+ * they look only at what depends on the changed object, so their cost does
+ * not grow with the number of products.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "guard.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+
+#if PG_VERSION_NUM >= 160000
+#define dp_proc_aclcheck(procid, roleid, mode) \
+	object_aclcheck(ProcedureRelationId, (procid), (roleid), (mode))
+#else
+#define dp_proc_aclcheck(procid, roleid, mode) \
+	pg_proc_aclcheck((procid), (roleid), (mode))
+#endif
+
+/* What a downward walk from a version view checks, and for whom */
+typedef struct ReadCheck
+{
+	DpReachedView *reached;
+	int			elevel;
+	bool		check_rls;
+	List	   *visited;		/* views walked so far */
+} ReadCheck;
+
+static SysScanDesc depend_scan(Relation depend, bool dependents,
+							   Oid classid, Oid objid);
+static List *view_rules(Oid viewid);
+static void check_reads_of(ReadCheck *check, Oid viewid, Oid reader,
+						   Oid through);
+static void check_source(ReadCheck *check, Oid relid, AttrNumber attnum,
+						 Oid reader, Oid through);
+static bool may_select(Oid relid, AttrNumber attnum, Oid role);
+static bool has_user_mapping(Oid relid, Oid role);
+static void refuse_read(ReadCheck *check, Oid through, const char *what,
+						const char *why, Oid role);
+static char *reader_detail(ReadCheck *check, Oid through);
+
+/*
+ * An index scan of pg_depend: the objects that depend on one
+ * ("dependents"), or the objects one depends on.
+ */
+static SysScanDesc
+depend_scan(Relation depend, bool dependents, Oid classid, Oid objid)
+{
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0],
+				dependents ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1],
+				dependents ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	return systable_beginscan(depend,
+							  dependents ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, 2, key);
+}
+
+/*
+ * The relation a rule belongs to.
+ */
+Oid
+dp_rule_relation(Oid ruleid)
+{
+	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
+	HeapTuple	tuple = get_catalog_object_by_oid(rewrite, Anum_pg_rewrite_oid,
+												  ruleid);
+	Oid			relid = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
+	table_close(rewrite, AccessShareLock);
+	return relid;
+}
+
+/*
+ * The version views in live version schemas whose queries read an object
+ * (a relation, a function), directly or through views and materialized
+ * views in between.
+ */
+List *
+dp_views_reading(Oid classid, Oid objid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	List	   *queue = list_make1_oid(objid);
+	List	   *visited = list_make1_oid(objid);
+	List	   *reached = NIL;
+	ListCell   *lc;
+
+	foreach(lc, queue)
+	{
+		Oid			current = lfirst_oid(lc);
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		CHECK_FOR_INTERRUPTS();
+		scan = depend_scan(depend, true,
+						   foreach_current_index(lc) == 0 ? classid : RelationRelationId,
+						   current);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+			Oid			relid;
+			DpVersionSchema *vs;
+
+			if (dep->classid != RewriteRelationId)
+				continue;
+			relid = dp_rule_relation(dep->objid);
+			if (!OidIsValid(relid) || list_member_oid(visited, relid))
+				continue;
+			visited = lappend_oid(visited, relid);
+			vs = dp_version_schema_of(get_rel_namespace(relid));
+			if (vs != NULL)
+			{
+				DpReachedView *view = palloc(sizeof(DpReachedView));
+
+				view->viewid = relid;
+				view->vs = vs;
+				reached = lappend(reached, view);
+			}
+			else
+				queue = lappend_oid(queue, relid);
+		}
+		systable_endscan(scan);
+	}
+	table_close(depend, AccessShareLock);
+	return reached;
+}
+
+/*
+ * The columns of version views whose type is, or contains, a type: as an
+ * array element, as the base of a domain (of a domain...), as the subtype
+ * of a range, or as an attribute of a composite type or row type.  Each
+ * as an ObjectAddress of the column.
+ */
+List *
+dp_contract_columns_of_type(Oid typid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	List	   *types = list_make1_oid(typid);
+	List	   *columns = NIL;
+	ListCell   *lc;
+
+	foreach(lc, types)
+	{
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		CHECK_FOR_INTERRUPTS();
+		scan = depend_scan(depend, true, TypeRelationId, lfirst_oid(lc));
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+			Oid			container = InvalidOid;
+
+			if (dep->classid == TypeRelationId)
+				container = dep->objid;
+			else if (dep->classid == RelationRelationId && dep->objsubid > 0)
+			{
+				if (dp_version_schema_of(get_rel_namespace(dep->objid)) != NULL)
+				{
+					ObjectAddress *column = palloc(sizeof(ObjectAddress));
+
+					ObjectAddressSubSet(*column, RelationRelationId,
+										dep->objid, dep->objsubid);
+					columns = lappend(columns, column);
+					continue;
+				}
+				container = get_rel_type_id(dep->objid);
+			}
+			if (OidIsValid(container) && !list_member_oid(types, container))
+				types = lappend_oid(types, container);
+		}
+		systable_endscan(scan);
+	}
+	table_close(depend, AccessShareLock);
+	return columns;
+}
+
+/*
+ * A version view must remain readable as published: check everything its
+ * query reads, through views in between, with the privileges each hop
+ * runs with.  A security_invoker version view runs with its consumers'
+ * privileges, which are theirs to keep.  With "check_rls", row-level
+ * security that would filter what a hop reads is refused too.
+ */
+void
+dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls)
+{
+	ReadCheck	check;
+	Relation	view = relation_open(reached->viewid, AccessShareLock);
+	bool		invoker = RelationHasSecurityInvoker(view);
+	Oid			owner = view->rd_rel->relowner;
+
+	relation_close(view, AccessShareLock);
+	if (invoker)
+		return;
+	check.reached = reached;
+	check.elevel = elevel;
+	check.check_rls = check_rls;
+	check.visited = list_make1_oid(reached->viewid);
+	check_reads_of(&check, reached->viewid, owner, InvalidOid);
+}
+
+/*
+ * The rules of a view: its _RETURN rule, and any other.
+ */
+static List *
+view_rules(Oid viewid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	SysScanDesc scan = depend_scan(depend, true, RelationRelationId, viewid);
+	HeapTuple	tuple;
+	List	   *rules = NIL;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->classid == RewriteRelationId && dep->deptype == DEPENDENCY_INTERNAL &&
+			!list_member_oid(rules, dep->objid))
+			rules = lappend_oid(rules, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return rules;
+}
+
+/*
+ * Check what one view's query reads, as "reader".  "through" is the
+ * intermediate view being walked, InvalidOid for the version view itself.
+ */
+static void
+check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
+{
+	ListCell   *lc;
+
+	CHECK_FOR_INTERRUPTS();
+	foreach(lc, view_rules(viewid))
+	{
+		Relation	depend = table_open(DependRelationId, AccessShareLock);
+		SysScanDesc scan = depend_scan(depend, false, RewriteRelationId,
+									   lfirst_oid(lc));
+		HeapTuple	tuple;
+		List	   *sources = NIL;
+		List	   *attnums = NIL;
+		ListCell   *lc2;
+		ListCell   *lc3;
+
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+			if (dep->refclassid == RelationRelationId && dep->refobjid != viewid)
+			{
+				sources = lappend_oid(sources, dep->refobjid);
+				attnums = lappend_int(attnums, dep->refobjsubid);
+			}
+			else if (dep->refclassid == ProcedureRelationId &&
+					 dp_proc_aclcheck(dep->refobjid, reader, ACL_EXECUTE) != ACLCHECK_OK)
+			{
+				ObjectAddress proc;
+
+				ObjectAddressSet(proc, ProcedureRelationId, dep->refobjid);
+				refuse_read(check, through, getObjectDescription(&proc, false),
+							"execute", reader);
+			}
+		}
+		systable_endscan(scan);
+		table_close(depend, AccessShareLock);
+
+		forboth(lc2, sources, lc3, attnums)
+			check_source(check, lfirst_oid(lc2), lfirst_int(lc3), reader, through);
+	}
+}
+
+/*
+ * One relation a view reads, and for a view, what it reads in turn.
+ */
+static void
+check_source(ReadCheck *check, Oid relid, AttrNumber attnum, Oid reader,
+			 Oid through)
+{
+	Relation	rel;
+	ObjectAddress object;
+	char		relkind;
+	Oid			next_reader;
+
+	ObjectAddressSubSet(object, RelationRelationId, relid, attnum);
+	if (!may_select(relid, attnum, reader))
+		refuse_read(check, through, getObjectDescription(&object, false),
+					"read", reader);
+	if (attnum != 0)
+		return;					/* the relation itself is checked below */
+
+	rel = relation_open(relid, AccessShareLock);
+	relkind = rel->rd_rel->relkind;
+	ObjectAddressSet(object, RelationRelationId, relid);
+	if (relkind == RELKIND_MATVIEW && !RelationIsPopulated(rel))
+		refuse_read(check, through, getObjectDescription(&object, false),
+					"populated", reader);
+	if (relkind == RELKIND_FOREIGN_TABLE && !has_user_mapping(relid, reader))
+		refuse_read(check, through, getObjectDescription(&object, false),
+					"mapping", reader);
+	if (check->check_rls && check_enable_rls(relid, reader, true) == RLS_ENABLED)
+		refuse_read(check, through, getObjectDescription(&object, false),
+					"rls", reader);
+	next_reader = RelationHasSecurityInvoker(rel) ? reader : rel->rd_rel->relowner;
+	relation_close(rel, AccessShareLock);
+
+	if (relkind == RELKIND_VIEW && !list_member_oid(check->visited, relid) &&
+		dp_version_schema_of(get_rel_namespace(relid)) == NULL)
+	{
+		check->visited = lappend_oid(check->visited, relid);
+		check_reads_of(check, relid, next_reader, relid);
+	}
+}
+
+/*
+ * SELECT on a column, or for the whole relation (attnum 0), on the table
+ * or on any of its columns, as a query that reads none of them needs.
+ */
+static bool
+may_select(Oid relid, AttrNumber attnum, Oid role)
+{
+	if (pg_class_aclcheck(relid, role, ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	if (attnum > 0)
+		return pg_attribute_aclcheck(relid, attnum, role, ACL_SELECT) == ACLCHECK_OK;
+	return pg_attribute_aclcheck_all(relid, role, ACL_SELECT, ACLMASK_ANY) == ACLCHECK_OK;
+}
+
+/*
+ * A foreign table is read through the user mapping of its reader, or the
+ * public one, for its server.
+ */
+static bool
+has_user_mapping(Oid relid, Oid role)
+{
+	HeapTuple	tuple = SearchSysCache1(FOREIGNTABLEREL, ObjectIdGetDatum(relid));
+	Oid			serverid;
+
+	if (!HeapTupleIsValid(tuple))
+		return true;
+	serverid = ((Form_pg_foreign_table) GETSTRUCT(tuple))->ftserver;
+	ReleaseSysCache(tuple);
+	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(role),
+								 ObjectIdGetDatum(serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+}
+
+/*
+ * A version view would no longer read "what" as published.
+ */
+static void
+refuse_read(ReadCheck *check, Oid through, const char *what, const char *why,
+			Oid role)
+{
+	char	   *rolename = GetUserNameFromId(role, false);
+	char	   *detail = reader_detail(check, through);
+
+	if (strcmp(why, "read") == 0 || strcmp(why, "execute") == 0)
+		ereport(check->elevel,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" must keep the privilege to %s %s",
+						rolename, why, what),
+				 errdetail("%s with the privileges of role \"%s\".", detail, rolename),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Keep the privilege granted to role \"%s\", or publish a new major version that does not need it.",
+						 rolename)));
+	else if (strcmp(why, "populated") == 0)
+		ereport(check->elevel,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s must stay populated", what),
+				 errdetail("%s, and could not read it unpopulated.", detail),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Refresh it with data instead.")));
+	else if (strcmp(why, "mapping") == 0)
+		ereport(check->elevel,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("role \"%s\" must keep a user mapping to read %s",
+						rolename, what),
+				 errdetail("%s as role \"%s\".", detail, rolename),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Keep a user mapping for role \"%s\" or for PUBLIC on the server of the foreign table.",
+						 rolename)));
+	else
+		ereport(check->elevel,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("row-level security on %s would filter what role \"%s\" reads",
+						what, rolename),
+				 errdetail("%s as role \"%s\", and readers would silently get fewer rows.",
+						   detail, rolename),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Publish a new major version that reads a relation without row-level security, or read it as its owner.")));
+}
+
+/*
+ * "View "orders_v1"."orders", which serves data product ..., reads it
+ * [through view "shop"."mid"]"
+ */
+static char *
+reader_detail(ReadCheck *check, Oid through)
+{
+	DpReachedView *r = check->reached;
+	char	   *view = quote_qualified_identifier(NameStr(r->vs->schema),
+												  get_rel_name(r->viewid));
+
+	if (!OidIsValid(through))
+		return psprintf("View %s, which serves %s, reads it",
+						view, dp_version_label(r->vs));
+	return psprintf("View %s, which serves %s, reads it through view %s",
+					view, dp_version_label(r->vs),
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(through)),
+											   get_rel_name(through)));
+}
