@@ -14,7 +14,11 @@
  * column of a table, possibly under casts that cannot produce NULL,
  * followed through views and subqueries, and nothing in between can turn it
  * NULL (outer joins, set operations, grouping sets).  Anything else is not
- * promised.
+ * promised.  Only declarations PostgreSQL enforces count: a NOT NULL that a
+ * foreign table declares (itself, or as a partition or inheritance child of
+ * the table read) is the remote server's business and promises nothing.
+ * (A CHECK (col IS NOT NULL) constraint, which may be NOT VALID, is never
+ * used.)
  *
  *-------------------------------------------------------------------------
  */
@@ -24,10 +28,13 @@
 
 #include "access/relation.h"
 #include "access/transam.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
@@ -44,6 +51,7 @@ static void check_publishable(Relation rel);
 static const char *source_kind_name(char relkind);
 static char *frozen_definition(Relation rel, List *columns);
 static bool column_not_null(Relation rel, AttrNumber attnum, int depth);
+static bool reads_foreign_table(Relation rel);
 static bool query_column_not_null(Query *query, AttrNumber resno, int depth);
 static Var *column_reference(Expr *expr);
 static bool is_builtin_strict_cast(FuncExpr *func);
@@ -131,8 +139,11 @@ output_from_relation(Oid relid)
 						output->source_kind, output->source)));
 
 	output->definition = frozen_definition(rel, output->columns);
+	/* both are part of the contract, and are given to the published view */
 	output->security_barrier = rel->rd_rel->relkind == RELKIND_VIEW &&
 		RelationIsSecurityView(rel);
+	output->security_invoker = rel->rd_rel->relkind == RELKIND_VIEW &&
+		RelationHasSecurityInvoker(rel);
 	relation_close(rel, NoLock);
 	return output;
 }
@@ -153,6 +164,7 @@ dp_relation_columns(Relation rel)
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 		DpColumn   *column;
 
+		CHECK_FOR_INTERRUPTS();
 		if (att->attisdropped)
 			continue;
 		column = palloc(sizeof(DpColumn));
@@ -167,30 +179,53 @@ dp_relation_columns(Relation rel)
 }
 
 /*
- * Only permanent tables, views, materialized views and foreign tables that
- * are not themselves part of a published version can be outputs.
+ * Only permanent tables, views, materialized views and foreign tables of
+ * the database's own schemas that are not themselves part of a published
+ * version can be outputs.  The system catalogs and information_schema
+ * change with PostgreSQL upgrades, which no contract can survive, and a
+ * temporary relation ends with its session.
  */
 static void
 check_publishable(Relation rel)
 {
 	const char *relname = RelationGetRelationName(rel);
+	Oid			nspid = RelationGetNamespace(rel);
+	char	   *nspname = get_namespace_name(nspid);
 
 	if (source_kind_name(rel->rd_rel->relkind) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot publish relation \"%s\"", relname),
 				 errdetail("Only tables, views, materialized views and foreign tables can be outputs of a data product.")));
-	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP)
+	if (rel->rd_rel->relpersistence == RELPERSISTENCE_TEMP ||
+		isAnyTempNamespace(nspid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot publish temporary relation \"%s\"", relname),
 				 errdetail("A published version outlives the session that created a temporary relation.")));
-	if (dp_is_version_schema(RelationGetNamespace(rel)))
+	if (IsCatalogNamespace(nspid) || IsToastNamespace(nspid) ||
+		strcmp(nspname, "information_schema") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot publish system relation %s",
+						quote_qualified_identifier(nspname, relname)),
+				 errdetail("Relations of schema \"%s\" change with PostgreSQL versions, and a contract must not.",
+						   nspname),
+				 errhint("Publish a view of the columns you need, in a schema of your own.")));
+	if (nspid == dp_extension_schema())
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot publish relation %s",
+						quote_qualified_identifier(nspname, relname)),
+				 errdetail("Schema \"%s\" holds the catalog of extension \"dataproduct\", which changes with the extension's versions.",
+						   nspname),
+				 errhint("Publish a view of the columns you need, in a schema of your own.")));
+	if (dp_is_version_schema(nspid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot publish relation \"%s\"", relname),
 				 errdetail("Relation \"%s\" belongs to version schema \"%s\" of a data product.",
-						   relname, get_namespace_name(RelationGetNamespace(rel))),
+						   relname, nspname),
 				 errhint("Publish the relations that version reads instead.")));
 }
 
@@ -265,7 +300,34 @@ column_not_null(Relation rel, AttrNumber attnum, int depth)
 		return false;
 	if (rel->rd_rel->relkind == RELKIND_VIEW)
 		return query_column_not_null(get_view_query(rel), attnum, depth + 1);
-	return TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull;
+	if (!TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull)
+		return false;
+	return !reads_foreign_table(rel);
+}
+
+/*
+ * Does reading the relation read a foreign table: is it one, or one of its
+ * partitions or inheritance children at any depth?  Their NOT NULL is
+ * declared, not enforced.
+ */
+static bool
+reads_foreign_table(Relation rel)
+{
+	List	   *members;
+	ListCell   *lc;
+
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+		return true;
+	if (!rel->rd_rel->relhassubclass)
+		return false;
+	members = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
+	foreach(lc, members)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			return true;
+	}
+	return false;
 }
 
 static bool

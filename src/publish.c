@@ -266,10 +266,20 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	foreach(lc, output->columns)
 		appendStringInfo(&sql, "%s%s", lc == list_head(output->columns) ? "" : ", ",
 						 quote_identifier(((DpColumn *) lfirst(lc))->name));
-	/* a barrier that keeps rows from leaky functions stays one */
-	appendStringInfo(&sql, ")%s AS %s",
-					 output->security_barrier ? " WITH (security_barrier)" : "",
-					 output->definition);
+
+	/*
+	 * The view's security properties are part of the contract.  CREATE OR
+	 * REPLACE VIEW replaces all of the view's options with those it is
+	 * given, so the options named here, or none, are the view's whole set:
+	 * an option left out is off, whatever the view had before.
+	 */
+	appendStringInfoChar(&sql, ')');
+	if (output->security_barrier || output->security_invoker)
+		appendStringInfo(&sql, " WITH (%s%s%s)",
+						 output->security_barrier ? "security_barrier" : "",
+						 output->security_barrier && output->security_invoker ? ", " : "",
+						 output->security_invoker ? "security_invoker" : "");
+	appendStringInfo(&sql, " AS %s", output->definition);
 	dp_guard_bypass_execute(product->owner, sql.data);
 
 	dp_guard_bypass_execute(product->owner,
@@ -295,7 +305,8 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	 * privilege the view needs.  Planning and executor startup check them
 	 * all without reading a row or connecting to a foreign server.
 	 */
-	dp_execute_as(product->owner, psprintf("EXPLAIN SELECT * FROM %s", view));
+	(void) dp_run_as(product->owner, DP_WRITE,
+					 psprintf("EXPLAIN SELECT * FROM %s", view), 0, NULL, NULL, NULL);
 }
 
 static char *

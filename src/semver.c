@@ -16,7 +16,8 @@
 
 #include "utils/builtins.h"
 
-static bool parse_version_number(const char **p, int32 *result);
+static bool parse_version_number(const char **p, int32 *result,
+								 bool *overflow);
 static void report_bad_version(const char *str, const char *detail);
 
 /*
@@ -27,10 +28,11 @@ dp_parse_version(const char *str)
 {
 	DpVersion	v;
 	const char *p = str;
+	bool		overflow = false;
 
-	if (!parse_version_number(&p, &v.major) || *p++ != '.' ||
-		!parse_version_number(&p, &v.minor) || *p++ != '.' ||
-		!parse_version_number(&p, &v.patch))
+	if (!parse_version_number(&p, &v.major, &overflow) || *p++ != '.' ||
+		!parse_version_number(&p, &v.minor, &overflow) || *p++ != '.' ||
+		!parse_version_number(&p, &v.patch, &overflow))
 		report_bad_version(str,
 						   "A version must be three numbers separated by dots, such as 1.4.2, without leading zeros.");
 	if (*p == '-' || *p == '+')
@@ -39,15 +41,21 @@ dp_parse_version(const char *str)
 	if (*p != '\0')
 		report_bad_version(str,
 						   "A version must be three numbers separated by dots, such as 1.4.2, without leading zeros.");
+	if (overflow)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("version number \"%s\" is out of range", str),
+				 errdetail("Each part of a version number is at most %d.",
+						   PG_INT32_MAX)));
 	return v;
 }
 
 /*
- * Read one number at *p; false if there is none, it has a leading zero, or
- * it does not fit in an int32.
+ * Read one number at *p; false if there is none or it has a leading zero.
+ * A number that does not fit in an int32 is read whole, and sets *overflow.
  */
 static bool
-parse_version_number(const char **p, int32 *result)
+parse_version_number(const char **p, int32 *result, bool *overflow)
 {
 	const char *s = *p;
 	int64		value = 0;
@@ -56,15 +64,15 @@ parse_version_number(const char **p, int32 *result)
 		return false;
 	if (*s == '0' && isdigit((unsigned char) s[1]))
 		return false;
-	while (isdigit((unsigned char) *s))
+	for (; isdigit((unsigned char) *s); s++)
 	{
-		value = value * 10 + (*s - '0');
-		if (value > PG_INT32_MAX)
-			return false;
-		s++;
+		if (value <= PG_INT32_MAX)
+			value = value * 10 + (*s - '0');
 	}
+	if (value > PG_INT32_MAX)
+		*overflow = true;
 	*p = s;
-	*result = (int32) value;
+	*result = (int32) Min(value, PG_INT32_MAX);
 	return true;
 }
 
@@ -97,11 +105,22 @@ dp_version_cmp(DpVersion a, DpVersion b)
 
 /*
  * The schema that serves major version "major" of a product: <product>_v<N>.
+ * A negative major can only come from arithmetic that went wrong, and must
+ * not become a schema name.
  */
 char *
 dp_version_schema(const char *product, int32 major)
 {
-	char	   *schema = psprintf("%s_v%d", product, major);
+	char	   *schema;
+
+	if (major < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("major version %d of data product \"%s\" is out of range",
+						major, product),
+				 errdetail("Major versions are numbered from 0 to %d.",
+						   PG_INT32_MAX)));
+	schema = psprintf("%s_v%d", product, major);
 
 	if (strlen(schema) >= NAMEDATALEN)
 		ereport(ERROR,
