@@ -18,7 +18,14 @@
  * turned its guard off), refresh() refuses instead of importing it.
  *
  * Local DDL runs as the caller, who owns the schema and foreign tables;
- * only the subscription row is written as the catalog owner.
+ * only the subscription row is written as the catalog owner.  Nothing is
+ * reused that another role could have put in place: a schema that exists
+ * already must belong to the caller, and a foreign table refresh() keeps
+ * must belong to the subscriber or the schema's owner and still read the
+ * producer's view of its name.  Every statement runs through dp_run_as()
+ * with DP_WRITE, so that each sees what the one before it did, and the
+ * functions run with search_path pg_catalog, pg_temp, so that nothing the
+ * producer or a local role names resolves to another schema's object.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,10 +36,11 @@
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_foreign_table.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
-#include "executor/spi.h"
+#include "commands/defrem.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -65,29 +73,36 @@ static Subscription *get_subscription(const char *server,
 static void check_not_subscribed(const char *server, const char *product,
 								 int32 major, const char *local_schema);
 static void check_may_manage(Subscription *sub);
-static void check_names_free(const char *schema, List *contract);
+static void check_names_free(const char *schema, List *names);
+static void check_schema_owner(const char *schema);
 static void check_no_dependents(Subscription *sub);
 static bool create_local_schema(const char *schema, DpRemoteMajor *major,
 								ForeignServer *server);
 static void import_outputs(ForeignServer *server, DpRemoteMajor *major,
 						   const char *local_schema, List *names);
 static List *outputs_to_import(Subscription *sub, List *contract);
-static void add_new_columns(const char *local_schema, DpOutput *output);
+static void add_new_columns(ForeignServer *server, const char *local_schema,
+							DpOutput *output);
 static void check_matches_contract(ForeignServer *server,
 								   DpRemoteMajor *major,
 								   const char *local_schema, DpOutput *output,
-								   bool exactly);
+								   Oid subscriber, bool exactly);
+static char *foreign_table_problem(Relation rel, DpRemoteMajor *major,
+								   DpOutput *output, Oid subscriber);
+static char *option_value(List *options, const char *name);
 static void describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 								   const char *local_schema, DpOutput *output,
 								   bool imported);
 static void comment_column(const char *table, DpColumn *column);
 static void drop_local_objects(Subscription *sub);
+static void run_as_caller(const char *sql);
 static List *output_names(List *contract);
 static bool list_member_name(List *names, const char *name);
 static void warn_if_deprecated(DpRemoteMajor *major);
 static void finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
 								  const char *local_schema, List *contract,
-								  List *imported);
+								  List *imported, Oid subscriber);
+static void type_context(void *arg);
 static Datum names_array(List *names);
 static void record_subscription(ForeignServer *server, DpRemoteMajor *major,
 								const char *local_schema, bool created_schema,
@@ -115,26 +130,26 @@ dp_subscribe(PG_FUNCTION_ARGS)
 		pstrdup(NameStr(*PG_GETARG_NAME(3)));
 	server = dp_remote_server(server_name);
 
-	dp_catalog_connect(false);
 	/* one subscribe at a time, each seeing what the one before committed */
-	dp_catalog_exec("LOCK TABLE dataproduct.subscription IN EXCLUSIVE MODE",
-					0, NULL, NULL, NULL);
+	(void) dp_catalog_query(DP_WRITE,
+							"LOCK TABLE dataproduct.subscription IN EXCLUSIVE MODE",
+							0, NULL, NULL, NULL);
 	check_not_subscribed(server_name, product, major, local_schema);
+	check_schema_owner(local_schema);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
 	warn_if_deprecated(remote);
 	contract = dp_remote_contract(product, remote->latest);
-	check_names_free(local_schema, contract);
+	check_names_free(local_schema, output_names(contract));
 	dp_remote_register(server, remote, local_schema);
 
 	created = create_local_schema(local_schema, remote, server);
 	import_outputs(server, remote, local_schema, output_names(contract));
 	finish_foreign_tables(server, remote, local_schema, contract,
-						  output_names(contract));
+						  output_names(contract), GetUserId());
 	dp_remote_close();
 	record_subscription(server, remote, local_schema, created,
 						output_names(contract), true);
-	dp_catalog_finish();
 
 	result = (Name) palloc0(NAMEDATALEN);
 	namestrcpy(result, local_schema);
@@ -155,13 +170,11 @@ dp_refresh(PG_FUNCTION_ARGS)
 	DpRemoteMajor *remote;
 	List	   *contract;
 	List	   *new_outputs;
-	DpVersion	latest;
 	ListCell   *lc;
 
 	subscription_arguments(fcinfo, &server_name, &product, &major);
 	server = dp_remote_server(server_name);
 
-	dp_catalog_connect(false);
 	sub = get_subscription(server_name, product, major);
 	check_may_manage(sub);
 	dp_remote_open(server);
@@ -176,20 +189,18 @@ dp_refresh(PG_FUNCTION_ARGS)
 
 		if (list_member_name(new_outputs, output->name))
 			continue;
-		check_matches_contract(server, remote, sub->local_schema, output, false);
-		add_new_columns(sub->local_schema, output);
+		check_matches_contract(server, remote, sub->local_schema, output,
+							   sub->subscribed_by, false);
+		add_new_columns(server, sub->local_schema, output);
 	}
 	import_outputs(server, remote, sub->local_schema, new_outputs);
 	finish_foreign_tables(server, remote, sub->local_schema, contract,
-						  new_outputs);
+						  new_outputs, sub->subscribed_by);
 	dp_remote_register(server, remote, sub->local_schema);
 	dp_remote_close();
 	record_subscription(server, remote, sub->local_schema, sub->created_schema,
 						output_names(contract), false);
-	/* what was allocated since dp_catalog_connect() goes with SPI */
-	latest = remote->latest;
-	dp_catalog_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(dp_version_string(latest)));
+	PG_RETURN_TEXT_P(cstring_to_text(dp_version_string(remote->latest)));
 }
 
 /*
@@ -197,7 +208,7 @@ dp_refresh(PG_FUNCTION_ARGS)
  *
  * If the server is gone, so are the foreign tables (DROP SERVER CASCADE):
  * the subscription is removed here, and the producer, which cannot be told,
- * keeps listing this database until it retires the version.
+ * keeps listing this database until it deletes the registration.
  */
 Datum
 dp_unsubscribe(PG_FUNCTION_ARGS)
@@ -211,7 +222,6 @@ dp_unsubscribe(PG_FUNCTION_ARGS)
 
 	subscription_arguments(fcinfo, &server_name, &product, &major);
 
-	dp_catalog_connect(false);
 	sub = get_subscription(server_name, product, major);
 	check_may_manage(sub);
 	if (GetForeignServerByName(server_name, true) != NULL)
@@ -232,12 +242,12 @@ dp_unsubscribe(PG_FUNCTION_ARGS)
 	values[0] = dp_name_datum(server_name);
 	values[1] = CStringGetTextDatum(product);
 	values[2] = Int32GetDatum(major);
-	dp_catalog_exec("DELETE FROM dataproduct.subscription"
-					" WHERE server OPERATOR(pg_catalog.=) $1"
-					" AND product OPERATOR(pg_catalog.=) $2"
-					" AND major OPERATOR(pg_catalog.=) $3",
-					3, argtypes, values, NULL);
-	dp_catalog_finish();
+	(void) dp_catalog_query(DP_WRITE,
+							"DELETE FROM dataproduct.subscription"
+							" WHERE server OPERATOR(pg_catalog.=) $1"
+							" AND product OPERATOR(pg_catalog.=) $2"
+							" AND major OPERATOR(pg_catalog.=) $3",
+							3, argtypes, values, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -268,20 +278,22 @@ get_subscription(const char *server, const char *product, int32 major)
 	Oid			argtypes[3] = {NAMEOID, TEXTOID, INT4OID};
 	Datum		values[3];
 	Subscription *sub;
+	DpRows	   *rows;
 
 	values[0] = dp_name_datum(server);
 	values[1] = CStringGetTextDatum(product);
 	values[2] = Int32GetDatum(major);
-	dp_catalog_exec("SELECT local_schema, created_schema,"
-					" subscribed_by::pg_catalog.oid, s.output"
-					" FROM dataproduct.subscription,"
-					" LATERAL pg_catalog.unnest(outputs) s(output)"
-					" WHERE server OPERATOR(pg_catalog.=) $1"
-					" AND product OPERATOR(pg_catalog.=) $2"
-					" AND major OPERATOR(pg_catalog.=) $3"
-					" FOR UPDATE OF subscription",
-					3, argtypes, values, NULL);
-	if (SPI_processed == 0)
+	rows = dp_catalog_query(DP_WRITE,
+							"SELECT local_schema, created_schema,"
+							" subscribed_by::pg_catalog.oid, s.output"
+							" FROM dataproduct.subscription,"
+							" LATERAL pg_catalog.unnest(outputs) s(output)"
+							" WHERE server OPERATOR(pg_catalog.=) $1"
+							" AND product OPERATOR(pg_catalog.=) $2"
+							" AND major OPERATOR(pg_catalog.=) $3"
+							" FOR UPDATE OF subscription",
+							3, argtypes, values, NULL);
+	if (rows->count == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("this database does not subscribe to major version %d of data product \"%s\" over server \"%s\"",
@@ -291,11 +303,11 @@ get_subscription(const char *server, const char *product, int32 major)
 	sub = palloc0(sizeof(Subscription));
 	sub->product = pstrdup(product);
 	sub->major = major;
-	sub->local_schema = dp_result_text(0, 1);
-	sub->created_schema = DatumGetBool(dp_result_datum(0, 2));
-	sub->subscribed_by = DatumGetObjectId(dp_result_datum(0, 3));
-	for (uint64 i = 0; i < SPI_processed; i++)
-		sub->outputs = lappend(sub->outputs, dp_result_text(i, 4));
+	sub->local_schema = dp_rows_text(rows, 0, 1);
+	sub->created_schema = DatumGetBool(dp_rows_datum(rows, 0, 2));
+	sub->subscribed_by = DatumGetObjectId(dp_rows_datum(rows, 0, 3));
+	for (uint64 i = 0; i < rows->count; i++)
+		sub->outputs = lappend(sub->outputs, dp_rows_text(rows, i, 4));
 	return sub;
 }
 
@@ -305,37 +317,39 @@ check_not_subscribed(const char *server, const char *product, int32 major,
 {
 	Oid			argtypes[4] = {NAMEOID, TEXTOID, INT4OID, NAMEOID};
 	Datum		values[4];
+	DpRows	   *rows;
 
 	values[0] = dp_name_datum(server);
 	values[1] = CStringGetTextDatum(product);
 	values[2] = Int32GetDatum(major);
 	values[3] = dp_name_datum(local_schema);
-	dp_catalog_exec("SELECT server, product, major, local_schema"
-					" FROM dataproduct.subscription"
-					" WHERE (server OPERATOR(pg_catalog.=) $1"
-					"        AND product OPERATOR(pg_catalog.=) $2"
-					"        AND major OPERATOR(pg_catalog.=) $3)"
-					" OR local_schema OPERATOR(pg_catalog.=) $4",
-					4, argtypes, values, NULL);
-	if (SPI_processed == 0)
+	rows = dp_catalog_query(DP_WRITE,
+							"SELECT server, product, major, local_schema"
+							" FROM dataproduct.subscription"
+							" WHERE (server OPERATOR(pg_catalog.=) $1"
+							"        AND product OPERATOR(pg_catalog.=) $2"
+							"        AND major OPERATOR(pg_catalog.=) $3)"
+							" OR local_schema OPERATOR(pg_catalog.=) $4",
+							4, argtypes, values, NULL);
+	if (rows->count == 0)
 		return;
-	if (strcmp(dp_result_text(0, 4), local_schema) != 0 ||
-		(strcmp(dp_result_text(0, 1), server) == 0 &&
-		 strcmp(dp_result_text(0, 2), product) == 0 &&
-		 DatumGetInt32(dp_result_datum(0, 3)) == major))
+	if (strcmp(dp_rows_text(rows, 0, 4), local_schema) != 0 ||
+		(strcmp(dp_rows_text(rows, 0, 1), server) == 0 &&
+		 strcmp(dp_rows_text(rows, 0, 2), product) == 0 &&
+		 DatumGetInt32(dp_rows_datum(rows, 0, 3)) == major))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("this database already subscribes to major version %d of data product \"%s\" over server \"%s\"",
 						major, product, server),
 				 errdetail("Its foreign tables are in schema \"%s\".",
-						   dp_result_text(0, 4)),
+						   dp_rows_text(rows, 0, 4)),
 				 errhint("Use dataproduct.refresh() to import a newer release of the major version.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DUPLICATE_SCHEMA),
 			 errmsg("schema \"%s\" already holds a subscription", local_schema),
 			 errdetail("It holds major version %s of data product \"%s\" from server \"%s\".",
-					   dp_result_text(0, 3), dp_result_text(0, 2),
-					   dp_result_text(0, 1)),
+					   dp_rows_text(rows, 0, 3), dp_rows_text(rows, 0, 2),
+					   dp_rows_text(rows, 0, 1)),
 			 errhint("Pass another schema as into_schema.")));
 }
 
@@ -370,28 +384,60 @@ check_may_manage(Subscription *sub)
 }
 
 /*
- * In an existing schema, no relation may have the name of an output.
+ * In an existing schema, no relation may have the name of an output about
+ * to be imported.
  */
 static void
-check_names_free(const char *schema, List *contract)
+check_names_free(const char *schema, List *names)
 {
 	Oid			nspoid = get_namespace_oid(schema, true);
 	ListCell   *lc;
 
 	if (!OidIsValid(nspoid))
 		return;
-	foreach(lc, contract)
+	foreach(lc, names)
 	{
-		DpOutput   *output = lfirst(lc);
+		char	   *name = lfirst(lc);
 
-		if (OidIsValid(get_relname_relid(output->name, nspoid)))
+		if (OidIsValid(get_relname_relid(name, nspoid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_TABLE),
 					 errmsg("relation \"%s\" already exists in schema \"%s\"",
-							output->name, schema),
+							name, schema),
 					 errdetail("Each output is imported as a foreign table of its own name."),
 					 errhint("Pass another schema as into_schema.")));
 	}
+}
+
+/*
+ * A schema that exists already, the default-named one included, receives
+ * the foreign tables only if the caller owns it, itself or as a member of
+ * the owning role; being a superuser does not count.  Its owner can drop
+ * what is in it and put relations of its own under the same names, which
+ * the caller would then read as the producer's data.
+ */
+static void
+check_schema_owner(const char *schema)
+{
+	Oid			nspoid = get_namespace_oid(schema, true);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	if (!OidIsValid(nspoid))
+		return;
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", nspoid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	if (is_member_of_role_nosuper(GetUserId(), owner))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("schema \"%s\" already exists and belongs to role \"%s\"",
+					schema, dp_role_name(owner)),
+			 errdetail("The owner of a schema can replace the foreign tables of a subscription in it with relations of its own."),
+			 errhint("Pass a schema you own, or one that does not exist yet, as into_schema.")));
 }
 
 /*
@@ -404,13 +450,13 @@ create_local_schema(const char *schema, DpRemoteMajor *major,
 {
 	if (OidIsValid(get_namespace_oid(schema, true)))
 		return false;
-	dp_execute(psprintf("CREATE SCHEMA %s", quote_identifier(schema)), 0, NULL, NULL);
-	dp_execute(psprintf("COMMENT ON SCHEMA %s IS %s", quote_identifier(schema),
+	run_as_caller(psprintf("CREATE SCHEMA %s", quote_identifier(schema)));
+	run_as_caller(psprintf("COMMENT ON SCHEMA %s IS %s", quote_identifier(schema),
 						   quote_literal_cstr(psprintf("Major version %d of data product \"%s\" (domain \"%s\"), imported from server \"%s\"",
 													   major->latest.major,
 													   major->product,
 													   major->domain,
-													   server->servername))), 0, NULL, NULL);
+													   server->servername))));
 	return true;
 }
 
@@ -432,19 +478,20 @@ import_outputs(ForeignServer *server, DpRemoteMajor *major,
 	appendStringInfo(&sql, ") FROM SERVER %s INTO %s",
 					 quote_identifier(server->servername),
 					 quote_identifier(local_schema));
-	dp_execute(sql.data, 0, NULL, NULL);
+	run_as_caller(sql.data);
 }
 
 /*
- * Outputs of the producer's latest release that have no foreign table yet;
- * an error if the release lacks an output the subscription has.
+ * Outputs of the producer's latest release that the subscription does not
+ * have yet, whose names must be free in its schema (a relation found
+ * there is not one subscribe() or refresh() made); an error if the
+ * release lacks an output the subscription has.
  */
 static List *
 outputs_to_import(Subscription *sub, List *contract)
 {
 	List	   *names = output_names(contract);
 	List	   *result = NIL;
-	Oid			nspoid = get_namespace_oid(sub->local_schema, false);
 	ListCell   *lc;
 
 	foreach(lc, sub->outputs)
@@ -461,8 +508,9 @@ outputs_to_import(Subscription *sub, List *contract)
 					 errhint("The producer broke its contract; ask it to publish a new major version instead.")));
 	}
 	foreach(lc, names)
-		if (!OidIsValid(get_relname_relid(lfirst(lc), nspoid)))
+		if (!list_member_name(sub->outputs, lfirst(lc)))
 			result = lappend(result, lfirst(lc));
+	check_names_free(sub->local_schema, result);
 	return result;
 }
 
@@ -470,7 +518,8 @@ outputs_to_import(Subscription *sub, List *contract)
  * Columns the latest release added at the end of an output.
  */
 static void
-add_new_columns(const char *local_schema, DpOutput *output)
+add_new_columns(ForeignServer *server, const char *local_schema,
+				DpOutput *output)
 {
 	char	   *table = quote_qualified_identifier(local_schema, output->name);
 	Relation	rel = relation_openrv(makeRangeVar(pstrdup(local_schema),
@@ -478,6 +527,7 @@ add_new_columns(const char *local_schema, DpOutput *output)
 									  AccessShareLock);
 	int			natts = 0;
 	int			position = 0;
+	ErrorContextCallback callback;
 	ListCell   *lc;
 
 	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
@@ -494,24 +544,40 @@ add_new_columns(const char *local_schema, DpOutput *output)
 		if (++position <= natts)
 			continue;
 		/* the producer's text goes through the type parser, never into SQL */
+		callback.callback = type_context;
+		callback.arg = server;
+		callback.previous = error_context_stack;
+		error_context_stack = &callback;
 		dp_parse_type_string(column->type, &typid, &typmod);
-		dp_execute(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
+		error_context_stack = callback.previous;
+		run_as_caller(psprintf("ALTER FOREIGN TABLE %s ADD COLUMN %s %s OPTIONS (column_name %s)",
 							   table, quote_identifier(column->name),
 							   format_type_with_typemod(typid, typmod),
-							   quote_literal_cstr(column->name)), 0, NULL, NULL);
+							   quote_literal_cstr(column->name)));
 		comment_column(table, column);
 	}
 }
 
+/* Which producer a type that does not parse came from */
+static void
+type_context(void *arg)
+{
+	ForeignServer *server = arg;
+
+	errcontext("reading a type of the contract that server \"%s\" returned",
+			   server->servername);
+}
+
 /*
- * The foreign table of an output must be a foreign table of this server
- * with the columns the producer promises: all of them ("exactly"), or a
- * leading part of them before new columns are added.
+ * The foreign table of an output must be a foreign table of this server,
+ * owned by the subscriber or the schema's owner, reading the producer's
+ * view of its name, with the columns the producer promises: all of them
+ * ("exactly"), or a leading part of them before new columns are added.
  */
 static void
 check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 					   const char *local_schema, DpOutput *output,
-					   bool exactly)
+					   Oid subscriber, bool exactly)
 {
 	Oid			relid = get_relname_relid(output->name,
 										  get_namespace_oid(local_schema, false));
@@ -533,11 +599,15 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 
 	rel = relation_open(relid, AccessShareLock);
 	tupdesc = RelationGetDescr(rel);
+	problem = foreign_table_problem(rel, major, output, subscriber);
 	foreach(lc, output->columns)
 	{
 		DpColumn   *column = lfirst(lc);
 		Form_pg_attribute att = NULL;
+		char	   *remote_name;
 
+		if (problem != NULL)
+			break;
 		while (position < tupdesc->natts &&
 			   TupleDescAttr(tupdesc, position)->attisdropped)
 			position++;
@@ -560,6 +630,11 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 							   column->name, column->type);
 			break;
 		}
+		remote_name = option_value(GetForeignColumnOptions(relid, att->attnum),
+								   "column_name");
+		if (remote_name != NULL && strcmp(remote_name, column->name) != 0)
+			problem = psprintf("column \"%s\" reads remote column \"%s\"",
+							   column->name, remote_name);
 	}
 	/* and nothing more */
 	while (exactly && problem == NULL && position < tupdesc->natts)
@@ -603,12 +678,12 @@ describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 	ListCell   *lc;
 
 	if (imported || (comment != NULL && strncmp(comment, ours, strlen(ours)) == 0))
-		dp_execute(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
+		run_as_caller(psprintf("COMMENT ON FOREIGN TABLE %s IS %s", table,
 							   quote_literal_cstr(psprintf("%s%s (domain \"%s\"), imported from schema \"%s\" of server \"%s\"",
 														   ours,
 														   dp_version_string(major->latest),
 														   major->domain, major->schema,
-														   server->servername))), 0, NULL, NULL);
+														   server->servername))));
 	foreach(lc, output->columns)
 	{
 		DpColumn   *column = lfirst(lc);
@@ -617,18 +692,78 @@ describe_foreign_table(ForeignServer *server, DpRemoteMajor *major,
 			comment_column(table, column);
 		/* declared, as on any foreign table, not checked here */
 		if (column->not_null)
-			dp_execute(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
-								   table, quote_identifier(column->name)), 0, NULL, NULL);
+			run_as_caller(psprintf("ALTER FOREIGN TABLE %s ALTER COLUMN %s SET NOT NULL",
+								   table, quote_identifier(column->name)));
 	}
+}
+
+/*
+ * What makes a foreign table other than the one subscribe() or refresh()
+ * made, whatever its columns: an owner that is neither the subscriber nor
+ * the schema's owner, or options that read another remote relation; NULL
+ * if none.
+ */
+static char *
+foreign_table_problem(Relation rel, DpRemoteMajor *major, DpOutput *output,
+					  Oid subscriber)
+{
+	Oid			owner = rel->rd_rel->relowner;
+	HeapTuple	tuple;
+	Oid			nspowner;
+	List	   *options = GetForeignTable(RelationGetRelid(rel))->options;
+	char	   *schema = option_value(options, "schema_name");
+	char	   *table = option_value(options, "table_name");
+
+	tuple = SearchSysCache1(NAMESPACEOID,
+							ObjectIdGetDatum(RelationGetNamespace(rel)));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u",
+			 RelationGetNamespace(rel));
+	nspowner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	if (owner != subscriber && owner != nspowner)
+		return psprintf("the owner is role \"%s\", neither the subscriber \"%s\" nor the owner of the schema",
+						dp_role_name(owner), dp_role_name(subscriber));
+	if (schema == NULL || strcmp(schema, major->schema) != 0 ||
+		table == NULL || strcmp(table, output->name) != 0)
+		return psprintf("the options read %s.%s instead of %s.%s",
+						schema ? quote_identifier(schema) : "(no schema_name)",
+						table ? quote_identifier(table) : "(no table_name)",
+						quote_identifier(major->schema),
+						quote_identifier(output->name));
+	return NULL;
+}
+
+/* The value of a foreign-data option, or NULL */
+static char *
+option_value(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *option = lfirst(lc);
+
+		if (strcmp(option->defname, name) == 0)
+			return defGetString(option);
+	}
+	return NULL;
 }
 
 static void
 comment_column(const char *table, DpColumn *column)
 {
 	if (column->description != NULL)
-		dp_execute(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
+		run_as_caller(psprintf("COMMENT ON COLUMN %s.%s IS %s", table,
 							   quote_identifier(column->name),
-							   quote_literal_cstr(column->description)), 0, NULL, NULL);
+							   quote_literal_cstr(column->description)));
+}
+
+/* Run a statement as the caller, who owns what it creates */
+static void
+run_as_caller(const char *sql)
+{
+	(void) dp_run_as(InvalidOid, DP_WRITE, sql, 0, NULL, NULL, NULL);
 }
 
 /*
@@ -646,21 +781,21 @@ drop_local_objects(Subscription *sub)
 		return;
 	check_no_dependents(sub);
 	foreach(lc, sub->outputs)
-		dp_execute(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
+		run_as_caller(psprintf("DROP FOREIGN TABLE IF EXISTS %s",
 							   quote_qualified_identifier(sub->local_schema,
-														  lfirst(lc))), 0, NULL, NULL);
+														  lfirst(lc))));
 	if (!sub->created_schema)
 		return;
-	dp_execute(psprintf("SELECT 1 FROM pg_catalog.pg_depend"
-						" WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
-						" AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
-						nspoid), 0, NULL, NULL);
-	if (SPI_processed > 0)
+	if (dp_run_as(InvalidOid, DP_WRITE,
+				  psprintf("SELECT 1 FROM pg_catalog.pg_depend"
+						   " WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+						   " AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
+						   nspoid), 0, NULL, NULL, NULL)->count > 0)
 		ereport(NOTICE,
 				(errmsg("schema \"%s\" was kept because it holds other objects",
 						sub->local_schema)));
 	else
-		dp_execute(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)), 0, NULL, NULL);
+		run_as_caller(psprintf("DROP SCHEMA %s", quote_identifier(sub->local_schema)));
 }
 
 /*
@@ -676,13 +811,15 @@ check_no_dependents(Subscription *sub)
 	Oid			argtypes[1] = {OIDARRAYOID};
 	Datum		values[1];
 	StringInfoData lines;
+	DpRows	   *rows;
 	ListCell   *lc;
 
 	foreach(lc, sub->outputs)
 		relids[n++] = ObjectIdGetDatum(get_relname_relid(lfirst(lc), nspoid));
 	values[0] = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid),
 												true, TYPALIGN_INT));
-	dp_execute("SELECT DISTINCT pg_catalog.format('%s depends on %s',"
+	rows = dp_run_as(InvalidOid, DP_WRITE,
+			   "SELECT DISTINCT pg_catalog.format('%s depends on %s',"
 			   "  CASE WHEN r.oid IS NULL"
 			   "   THEN pg_catalog.pg_describe_object(d.classid, d.objid, 0)"
 			   "   ELSE pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, r.ev_class, 0) END,"
@@ -695,12 +832,12 @@ check_no_dependents(Subscription *sub)
 			   " AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1)"
 			   " AND d.deptype OPERATOR(pg_catalog.=) 'n'"
 			   " ORDER BY 1",
-			   1, argtypes, values);
-	if (SPI_processed == 0)
+			   1, argtypes, values, NULL);
+	if (rows->count == 0)
 		return;
 	initStringInfo(&lines);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		appendStringInfo(&lines, "%s%s", i > 0 ? "\n" : "", dp_result_text(i, 1));
+	for (uint64 i = 0; i < rows->count; i++)
+		appendStringInfo(&lines, "%s%s", i > 0 ? "\n" : "", dp_rows_text(rows, i, 1));
 	ereport(ERROR,
 			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 			 errmsg("cannot unsubscribe from major version %d of data product \"%s\" because other objects depend on its foreign tables",
@@ -751,7 +888,7 @@ warn_if_deprecated(DpRemoteMajor *major)
 static void
 finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
 					  const char *local_schema, List *contract,
-					  List *imported)
+					  List *imported, Oid subscriber)
 {
 	ListCell   *lc;
 
@@ -759,7 +896,8 @@ finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
 	{
 		DpOutput   *output = lfirst(lc);
 
-		check_matches_contract(server, major, local_schema, output, true);
+		check_matches_contract(server, major, local_schema, output,
+							   subscriber, true);
 		describe_foreign_table(server, major, local_schema, output,
 							   list_member_name(imported, output->name));
 	}
@@ -797,18 +935,20 @@ record_subscription(ForeignServer *server, DpRemoteMajor *major,
 	values[7] = names_array(outputs);
 	values[8] = ObjectIdGetDatum(GetUserId());
 	if (insert)
-		dp_catalog_exec("INSERT INTO dataproduct.subscription (server, product,"
-						" major, local_schema, created_schema, remote_schema,"
-						" version, outputs, subscribed_by)"
-						" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-						" $9::pg_catalog.regrole)",
-						9, argtypes, values, NULL);
+		(void) dp_catalog_query(DP_WRITE,
+								"INSERT INTO dataproduct.subscription (server, product,"
+								" major, local_schema, created_schema, remote_schema,"
+								" version, outputs, subscribed_by)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+								" $9::pg_catalog.regrole)",
+								9, argtypes, values, NULL);
 	else
-		dp_catalog_exec("UPDATE dataproduct.subscription"
-						" SET remote_schema = $6, version = $7, outputs = $8,"
-						" refreshed_at = pg_catalog.now()"
-						" WHERE server OPERATOR(pg_catalog.=) $1"
-						" AND product OPERATOR(pg_catalog.=) $2"
-						" AND major OPERATOR(pg_catalog.=) $3",
-						9, argtypes, values, NULL);
+		(void) dp_catalog_query(DP_WRITE,
+								"UPDATE dataproduct.subscription"
+								" SET remote_schema = $6, version = $7, outputs = $8,"
+								" refreshed_at = pg_catalog.now()"
+								" WHERE server OPERATOR(pg_catalog.=) $1"
+								" AND product OPERATOR(pg_catalog.=) $2"
+								" AND major OPERATOR(pg_catalog.=) $3",
+								9, argtypes, values, NULL);
 }
