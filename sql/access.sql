@@ -159,18 +159,51 @@ SELECT 'ledger'::text AS product, 1 AS major, '42'::text AS consumer_system,
 CREATE TRIGGER fake INSTEAD OF DELETE ON pg_temp.fake
     FOR EACH ROW EXECUTE FUNCTION dataproduct.consumers_change();
 \echo :LAST_ERROR_SQLSTATE
--- nor may they take over a registration
+-- a registration is its role's: a hostile role with access that registers
+-- another consumer's database ahead of it gets a registration of its own,
+-- and can neither take over, block nor remove the consumer's
 RESET ROLE;
-SELECT dataproduct.grant_access('ledger', 1, 'regress_dp_stranger');
-SET ROLE regress_dp_stranger;
+CREATE ROLE regress_dp_mallory;
+SELECT dataproduct.grant_access('ledger', 1, 'regress_dp_mallory');
+SET ROLE regress_dp_mallory;
 INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
     consumer_database, consumer_server, consumer_schema, consumer_role)
-VALUES ('ledger', 1, '1.1.0', '42', 'analytics', 'sales_srv', 'mine', 'thief');
-\echo :LAST_ERROR_SQLSTATE
--- the domain sees them all
+VALUES ('ledger', 1, '1.0.0', '42', 'analytics', 'sales_srv', 'mine', 'thief')
+RETURNING consumer_database, consumer_schema, connected_as;
+INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
+    consumer_database, consumer_server, consumer_schema, consumer_role)
+VALUES ('ledger', 1, '1.0.0', '42', 'reports', 'sales_srv', 'mine', 'thief');
+SELECT consumer_database, consumer_schema, consumer_role, connected_as
+  FROM dataproduct.consumers ORDER BY 1;
+DELETE FROM dataproduct.consumers WHERE connected_as <> current_user::regrole;
+-- the consumer registers as before, and its registration says what it said
+SET ROLE regress_dp_consumer;
+INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
+    consumer_database, consumer_server, consumer_schema, consumer_role)
+VALUES ('ledger', 1, '1.1.0', '42', 'analytics', 'sales_srv', 'ledger_v1', 'analyst')
+RETURNING version, consumer_schema, connected_as;
+SELECT consumer_database, consumer_schema, consumer_role, connected_as
+  FROM dataproduct.consumers ORDER BY 1;
+-- a database the hostile role registered first is no obstacle either
+INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
+    consumer_database, consumer_server, consumer_schema, consumer_role)
+VALUES ('ledger', 1, '1.1.0', '42', 'reports', 'sales_srv', 'ledger_v1', 'analyst');
+DELETE FROM dataproduct.consumers WHERE consumer_database = 'reports';
+-- the domain sees them all, each under the role that registered it, and
+-- may remove any
 SET ROLE regress_dp_owner;
-SELECT consumer_database, connected_as FROM dataproduct.consumers ORDER BY 1;
+SELECT consumer_database, consumer_schema, consumer_role, connected_as
+  FROM dataproduct.consumers ORDER BY 1, 4;
+DELETE FROM dataproduct.consumers
+ WHERE connected_as = 'regress_dp_mallory'::regrole AND consumer_database = 'reports';
 RESET ROLE;
+-- revoking the hostile role's access takes its registrations with it, and
+-- only them
+SELECT dataproduct.revoke_access('ledger', 1, 'regress_dp_mallory');
+SELECT dataproduct.revoke_access('ledger', 1, 'regress_dp_mallory', force => true);
+SELECT consumer_database, consumer_schema, connected_as
+  FROM dataproduct.consumers ORDER BY 1;
+DROP ROLE regress_dp_mallory;
 
 --
 -- revoke_access(): refused while registered consumers would lose access
@@ -212,3 +245,59 @@ SET ROLE regress_dp_owner;
 REVOKE SELECT ON ledger_v1.orders FROM regress_dp_consumer;
 RESET ROLE;
 SELECT dataproduct.revoke_access('ledger', 1, 'regress_dp_consumer');
+
+--
+-- A retired major version serves nothing, and its number is never used
+-- again.  (retire() comes with the lifecycle of versions; a superuser
+-- retires one by hand here, first keeping its schema, then dropping it.)
+--
+CREATE TABLE acc.stock (sku text PRIMARY KEY, quantity int NOT NULL);
+GRANT SELECT ON acc.stock TO regress_dp_owner;
+SELECT dataproduct.create_product('warehouse', 'commerce');
+SELECT dataproduct.publish('warehouse', '1.0.0', '{acc.stock}');
+SELECT dataproduct.publish('warehouse', '2.0.0', '{acc.customers}');
+SELECT dataproduct.grant_access('warehouse', 1, 'regress_dp_consumer');
+SET ROLE regress_dp_consumer;
+INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
+    consumer_database, consumer_server, consumer_schema, consumer_role)
+VALUES ('warehouse', 1, '1.0.0', '42', 'analytics', 'sales_srv', 'warehouse_v1', 'analyst');
+RESET ROLE;
+UPDATE dataproduct.major_version SET status = 'retired'
+ WHERE product = 'warehouse' AND major = 1;
+-- no release goes into it, and nothing changes
+SELECT dataproduct.publish('warehouse', '1.0.1', '{acc.stock}');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_dp_member;
+SELECT dataproduct.publish('warehouse', '1.1.0', '{acc.stock}');
+RESET ROLE;
+SELECT version FROM dataproduct.versions WHERE product = 'warehouse' ORDER BY 1;
+SELECT relname FROM pg_class WHERE relnamespace = 'warehouse_v1'::regnamespace;
+-- access to it does not change, and nobody registers for it
+SELECT dataproduct.grant_access('warehouse', 1, 'regress_dp_stranger');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.revoke_access('warehouse', 1, 'regress_dp_consumer');
+SET ROLE regress_dp_consumer;
+INSERT INTO dataproduct.consumers (product, major, version, consumer_system,
+    consumer_database, consumer_server, consumer_schema, consumer_role)
+VALUES ('warehouse', 1, '1.0.0', '42', 'analytics', 'sales_srv', 'warehouse_v1', 'analyst');
+\echo :LAST_ERROR_SQLSTATE
+-- but its consumers can leave
+DELETE FROM dataproduct.consumers WHERE product = 'warehouse';
+RESET ROLE;
+-- with its schema gone, the same
+SET client_min_messages = error;
+SET dataproduct.guard = off;
+DROP SCHEMA warehouse_v1 CASCADE;
+RESET dataproduct.guard;
+RESET client_min_messages;
+SELECT dataproduct.publish('warehouse', '1.0.1', '{acc.stock}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.grant_access('warehouse', 1, 'regress_dp_stranger');
+-- a major version that never existed is another error
+SELECT dataproduct.grant_access('warehouse', 7, 'regress_dp_stranger');
+\echo :LAST_ERROR_SQLSTATE
+-- the version the hint names can be published
+SELECT dataproduct.publish('warehouse', '3.0.0', '{acc.stock}');
+SELECT product, version, schema, status FROM dataproduct.catalog
+ WHERE product = 'warehouse' ORDER BY 2;
+SELECT count(*) AS consumers FROM dataproduct.consumers;

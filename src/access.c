@@ -20,10 +20,10 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(dp_grant_access);
@@ -35,6 +35,9 @@ static void change_privileges(DpMajor *major, Oid grantee, bool grant);
 static void record_access(DpMajor *major, Oid grantee, bool grant);
 static void check_consumers_keep_access(DpMajor *major, Oid grantee,
 										bool force);
+static void unregister_roles(DpMajor *major, List *roles);
+static void check_not_retired(DpProduct *product, int32 major);
+static char *major_status(const char *product, int32 major, int32 *highest);
 
 /*
  * grant_access(product text, major integer, grantee regrole)
@@ -45,11 +48,9 @@ dp_grant_access(PG_FUNCTION_ARGS)
 	DpMajor    *major;
 	Oid			grantee;
 
-	dp_catalog_connect(false);
 	major = access_arguments(fcinfo, "grant access to", &grantee);
 	change_privileges(major, grantee, true);
 	record_access(major, grantee, true);
-	dp_catalog_finish();
 	PG_RETURN_VOID();
 }
 
@@ -67,13 +68,13 @@ dp_revoke_access(PG_FUNCTION_ARGS)
 	Oid			grantee;
 	bool		force = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 
-	dp_catalog_connect(false);
 	major = access_arguments(fcinfo, "revoke access to", &grantee);
+	/* wait for registrations in progress, and see what they committed */
 	dp_lock_major(major->product->name, major->latest.major, true);
+	AcceptInvalidationMessages();
 	change_privileges(major, grantee, false);
 	record_access(major, grantee, false);
 	check_consumers_keep_access(major, grantee, force);
-	dp_catalog_finish();
 	PG_RETURN_VOID();
 }
 
@@ -97,8 +98,13 @@ access_arguments(FunctionCallInfo fcinfo, const char *action, Oid *grantee)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("role with OID %u does not exist", *grantee)));
 	product = dp_get_product(text_to_cstring(PG_GETARG_TEXT_PP(0)), false);
-	/* after a concurrent publish(), to see the views it added */
+	/*
+	 * Wait for a concurrent publish(), to see the views it added.  The row
+	 * lock wait processes no invalidation messages: catch up with what the
+	 * transaction we waited for changed before checking anything.
+	 */
 	dp_lock_product(product->name);
+	AcceptInvalidationMessages();
 	if (*grantee == product->owner)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_GRANT_OPERATION),
@@ -127,22 +133,73 @@ dp_check_acts_for_domain(DpProduct *product, const char *action)
 }
 
 /*
- * A live major version of a product whose domain the caller acts for.
+ * A live major version of a product, or an error saying why there is none:
+ * the product never had it (42704), or it is retired (55000).  "action"
+ * says what the caller does for the product's domain, which it must act
+ * for (dp_check_acts_for_domain()); NULL for a consumer, who acts for none.
  */
 DpMajor *
 dp_major_for_owner(DpProduct *product, int32 major, const char *action)
 {
 	DpMajor    *m;
 
-	dp_check_acts_for_domain(product, action);
+	if (action != NULL)
+		dp_check_acts_for_domain(product, action);
 	m = dp_get_live_major(product, major);
-	if (m == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("data product \"%s\" has no live major version %d",
-						product->name, major),
-				 errhint("The live major versions are listed in dataproduct.catalog.")));
-	return m;
+	if (m != NULL)
+		return m;
+	check_not_retired(product, major);
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("data product \"%s\" has no major version %d",
+					product->name, major),
+			 errhint("The live major versions are listed in dataproduct.catalog.")));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * An error if major version "major" of a product is retired.  A retired
+ * major version serves nothing, and its number is never used again: a
+ * consumer that still knows it must not find something else under it.
+ */
+static void
+check_not_retired(DpProduct *product, int32 major)
+{
+	int32		highest;
+	char	   *status = major_status(product->name, major, &highest);
+
+	if (status == NULL || strcmp(status, "retired") != 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("major version %d of data product \"%s\" is retired",
+					major, product->name),
+			 errdetail("A retired major version serves no one, and its number is never used again."),
+			 errhint("Publish the outputs as version " INT64_FORMAT ".0.0, a new major version, or use one of the live major versions listed in dataproduct.catalog.",
+					 (int64) highest + 1)));
+}
+
+/*
+ * The status of a major version of a product, or NULL if it has none; and
+ * the product's highest major version number.
+ */
+static char *
+major_status(const char *product, int32 major, int32 *highest)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
+	DpRows	   *rows;
+
+	rows = dp_catalog_query(DP_WRITE,
+							"SELECT (SELECT status FROM dataproduct.major_version"
+							"         WHERE product OPERATOR(pg_catalog.=) $1"
+							"           AND major OPERATOR(pg_catalog.=) $2),"
+							" (SELECT pg_catalog.max(major) FROM dataproduct.major_version"
+							"   WHERE product OPERATOR(pg_catalog.=) $1)",
+							2, argtypes, values, NULL);
+	*highest = dp_rows_isnull(rows, 0, 2) ? -1 :
+		DatumGetInt32(dp_rows_datum(rows, 0, 2));
+	return dp_rows_text(rows, 0, 1);
 }
 
 /*
@@ -182,16 +239,18 @@ record_access(DpMajor *major, Oid grantee, bool grant)
 	values[2] = ObjectIdGetDatum(grantee);
 	values[3] = dp_name_datum(GetUserNameFromId(GetUserId(), false));
 	if (grant)
-		dp_catalog_exec("INSERT INTO dataproduct.access (product, major, grantee, granted_by)"
-						" VALUES ($1, $2, $3::pg_catalog.regrole, $4)"
-						" ON CONFLICT (product, major, grantee) DO NOTHING",
-						4, argtypes, values, NULL);
+		(void) dp_catalog_query(DP_WRITE,
+								"INSERT INTO dataproduct.access (product, major, grantee, granted_by)"
+								" VALUES ($1, $2, $3::pg_catalog.regrole, $4)"
+								" ON CONFLICT (product, major, grantee) DO NOTHING",
+								4, argtypes, values, NULL);
 	else
-		dp_catalog_exec("DELETE FROM dataproduct.access"
-						" WHERE product OPERATOR(pg_catalog.=) $1"
-						" AND major OPERATOR(pg_catalog.=) $2"
-						" AND grantee OPERATOR(pg_catalog.=) $3::pg_catalog.regrole",
-						3, argtypes, values, NULL);
+		(void) dp_catalog_query(DP_WRITE,
+								"DELETE FROM dataproduct.access"
+								" WHERE product OPERATOR(pg_catalog.=) $1"
+								" AND major OPERATOR(pg_catalog.=) $2"
+								" AND grantee OPERATOR(pg_catalog.=) $3::pg_catalog.regrole",
+								3, argtypes, values, NULL);
 }
 
 /*
@@ -203,37 +262,39 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 {
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
-	List	   *keys = NIL;
+	DpRows	   *rows;
+	List	   *roles = NIL;
+	int			nlost = 0;
 	StringInfoData lost;
-	ListCell   *lc;
 
 	values[0] = CStringGetTextDatum(major->product->name);
 	values[1] = Int32GetDatum(major->latest.major);
-	dp_catalog_exec("SELECT connected_as::pg_catalog.oid, consumer_system,"
-					" consumer_database, consumer_server, consumer_role"
-					" FROM dataproduct.consumer"
-					" WHERE product OPERATOR(pg_catalog.=) $1"
-					" AND major OPERATOR(pg_catalog.=) $2"
-					" ORDER BY consumer_database, consumer_server",
-					2, argtypes, values, NULL);
+	rows = dp_catalog_query(DP_WRITE,
+							"SELECT connected_as::pg_catalog.oid, consumer_database,"
+							" consumer_server, consumer_role"
+							" FROM dataproduct.consumer"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2"
+							" ORDER BY consumer_database, consumer_server,"
+							" connected_as::pg_catalog.oid",
+							2, argtypes, values, NULL);
 
 	initStringInfo(&lost);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < rows->count; i++)
 	{
-		Oid			role = DatumGetObjectId(dp_result_datum(i, 1));
+		Oid			role = DatumGetObjectId(dp_rows_datum(rows, i, 1));
 
 		/* a role dropped since it registered reads nothing */
 		if (GetUserNameFromId(role, true) != NULL &&
 			dp_may_read_major(role, major))
 			continue;
 		appendStringInfo(&lost, "\ndatabase \"%s\" (role \"%s\", server \"%s\") connecting as role \"%s\"",
-						 dp_result_text(i, 3), dp_result_text(i, 5),
-						 dp_result_text(i, 4), dp_role_name(role));
-		keys = lappend(keys, list_make3(dp_result_text(i, 2),
-										dp_result_text(i, 3),
-										dp_result_text(i, 4)));
+						 dp_rows_text(rows, i, 2), dp_rows_text(rows, i, 4),
+						 dp_rows_text(rows, i, 3), dp_role_name(role));
+		roles = list_append_unique_oid(roles, role);
+		nlost++;
 	}
-	if (keys == NIL)
+	if (nlost == 0)
 		return;
 	if (!force)
 		ereport(ERROR,
@@ -243,23 +304,43 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 						GetUserNameFromId(grantee, false)),
 				 errdetail_plural("%d registered consumer of schema \"%s\" would lose access:%s",
 								  "%d registered consumers of schema \"%s\" would lose access:%s",
-								  list_length(keys), list_length(keys),
-								  major->schema, lost.data),
+								  nlost, nlost, major->schema, lost.data),
 				 errhint("Ask them to unsubscribe, or pass force => true to cut them off.")));
 
-	foreach(lc, keys)
-	{
-		List	   *key = lfirst(lc);
-
-		dp_delete_registration(major->product->name, major->latest.major,
-							   linitial(key), lsecond(key), lthird(key));
-	}
+	unregister_roles(major, roles);
 	ereport(WARNING,
 			(errmsg_plural("%d consumer of major version %d of data product \"%s\" lost access and was unregistered",
 						   "%d consumers of major version %d of data product \"%s\" lost access and were unregistered",
-						   list_length(keys), list_length(keys),
-						   major->latest.major, major->product->name),
+						   nlost, nlost, major->latest.major, major->product->name),
 			 errdetail("Their foreign tables remain, and fail when read:%s", lost.data)));
+}
+
+/*
+ * Remove every registration for a major version made by one of "roles":
+ * a registration is its role's (registry.c), so a role that can no longer
+ * read the major version has none left.
+ */
+static void
+unregister_roles(DpMajor *major, List *roles)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, OIDARRAYOID};
+	Datum		values[3];
+	Datum	   *oids = palloc(sizeof(Datum) * list_length(roles));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, roles)
+		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	values[0] = CStringGetTextDatum(major->product->name);
+	values[1] = Int32GetDatum(major->latest.major);
+	values[2] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid),
+												true, TYPALIGN_INT));
+	(void) dp_catalog_query(DP_WRITE,
+							"DELETE FROM dataproduct.consumer"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2"
+							" AND connected_as::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($3)",
+							3, argtypes, values, NULL);
 }
 
 /*
@@ -295,23 +376,22 @@ dp_apply_access(DpMajor *major)
 {
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
-	List	   *grantees = NIL;
-	ListCell   *lc;
+	DpRows	   *rows;
 
 	/* a library newer than the installed extension script has no table */
-	if (!OidIsValid(get_relname_relid("access", get_namespace_oid(DP_SCHEMA_NAME, false))))
+	if (!OidIsValid(get_relname_relid("access", dp_extension_schema())))
 		return;
 
 	values[0] = CStringGetTextDatum(major->product->name);
 	values[1] = Int32GetDatum(major->latest.major);
-	dp_catalog_exec("SELECT grantee::pg_catalog.oid FROM dataproduct.access"
-					" WHERE product OPERATOR(pg_catalog.=) $1"
-					" AND major OPERATOR(pg_catalog.=) $2",
-					2, argtypes, values, NULL);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		grantees = lappend_oid(grantees, DatumGetObjectId(dp_result_datum(i, 1)));
-	foreach(lc, grantees)
-		change_privileges(major, lfirst_oid(lc), true);
+	rows = dp_catalog_query(DP_WRITE,
+							"SELECT grantee::pg_catalog.oid FROM dataproduct.access"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2",
+							2, argtypes, values, NULL);
+	for (uint64 i = 0; i < rows->count; i++)
+		change_privileges(major, DatumGetObjectId(dp_rows_datum(rows, i, 1)),
+						  true);
 }
 
 /*

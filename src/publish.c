@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(dp_publish);
@@ -70,10 +71,18 @@ dp_publish(PG_FUNCTION_ARGS)
 	result = (Name) palloc0(NAMEDATALEN);
 	namestrcpy(result, schema);
 
-	dp_catalog_connect(false);
+	/*
+	 * Locking the product's row waits for releases and access changes in
+	 * progress; the wait processes no invalidation messages, so catch up
+	 * with what they changed before checking anything.
+	 */
 	product = dp_get_product(product_name, true);
+	AcceptInvalidationMessages();
 	dp_check_acts_for_domain(product, "publish");
 	major_exists = dp_major_exists(product->name, version.major);
+	/* a release goes into a live major version, never a retired one */
+	if (major_exists)
+		(void) dp_major_for_owner(product, version.major, "publish");
 	check_version_order(product, version, major_exists);
 
 	candidate = dp_contract_from_relations(PG_GETARG_ARRAYTYPE_P(2));
@@ -95,8 +104,7 @@ dp_publish(PG_FUNCTION_ARGS)
 	dp_insert_contract(dp_insert_release(product->name, version, notes),
 					   candidate);
 	if (major_exists)
-		dp_apply_access(dp_get_live_major(product, version.major));
-	dp_catalog_finish();
+		dp_apply_access(dp_major_for_owner(product, version.major, "publish"));
 	PG_RETURN_NAME(result);
 }
 

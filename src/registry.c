@@ -13,10 +13,22 @@
  *
  * The INSTEAD OF trigger here decides what a row may say: the registering
  * role must be able to read the major version (grant_access), and a
- * registration can only be replaced or removed by the role that made it or
- * by the producing domain.  It writes dataproduct.consumer as the catalog
- * owner; the role it connected as, its address and the times are filled in
- * here, not taken from the consumer.
+ * registration can only be removed by the role that made it or by the
+ * producing domain.  It writes dataproduct.consumer as the catalog owner;
+ * the role it connected as, its address and the times are filled in here,
+ * not taken from the consumer.
+ *
+ * A registration is its role's.  What a consumer says about itself (its
+ * cluster's system identifier, database, server, schema, role) is a claim
+ * nobody can verify; the role it connected as is the one fact the producer
+ * knows.  So that role is part of the key: each role that registers a
+ * consumer database has its own registration of it.  A hostile role with
+ * access can thus only ever register in its own name: it cannot take over,
+ * replace or remove another role's registration, nor register another
+ * consumer's key ahead of it to block its subscribe(); what it claims is
+ * listed as its claim, under connected_as, and revoke_access() from it
+ * removes it.  The producer learns who consumes as pairs of an
+ * authenticated role and the database it says it serves.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,13 +37,12 @@
 #include "dataproduct.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(dp_consumers_change);
@@ -47,38 +58,40 @@ typedef struct Registration
 	char	   *server;
 	char	   *schema;
 	char	   *role;
+	Oid			registrant;		/* connected_as: who registered it */
 } Registration;
 
 static Registration *read_registration(TriggerData *trigdata, bool insert);
 static bool is_system_identifier(const char *str);
 static char *column_value(HeapTuple tuple, TupleDesc tupdesc,
 						  const char *column, bool required);
-static DpMajor *registered_major(Registration *reg);
+static HeapTuple register_consumer(TriggerData *trigdata, Registration *reg);
+static HeapTuple unregister_consumer(TriggerData *trigdata,
+									 Registration *reg);
 static void check_may_register(Registration *reg, DpMajor *major);
-static void check_owns_registration(Registration *reg, DpMajor *major,
-									Oid registrant);
-static Oid	current_registrant(Registration *reg);
-static void store_registration(Registration *reg);
-static HeapTuple registered_row(TriggerData *trigdata, MemoryContext context);
+static void check_owns_registration(Registration *reg, DpProduct *product);
+static DpRows *store_registration(Registration *reg);
+static bool delete_registration(Registration *reg);
+static HeapTuple registered_row(TriggerData *trigdata, DpRows *recorded);
 static void registration_key(Registration *reg, Datum *values);
 
 /*
  * INSTEAD OF INSERT OR UPDATE OR DELETE ON dataproduct.consumers
+ *
+ * The row it returns is allocated in the memory context it is called in,
+ * which the executor keeps for the row's RETURNING clause.
  */
 Datum
 dp_consumers_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	MemoryContext caller_context = CurrentMemoryContext;
-	HeapTuple	result = NULL;
 	Registration *reg;
-	DpMajor    *major;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_INSTEAD(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		RelationGetRelid(trigdata->tg_relation) !=
-		get_relname_relid("consumers", get_namespace_oid(DP_SCHEMA_NAME, false)))
+		get_relname_relid("consumers", dp_extension_schema()))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function dataproduct.consumers_change() only serves as the INSTEAD OF row trigger of view dataproduct.consumers")));
@@ -89,35 +102,13 @@ dp_consumers_change(PG_FUNCTION_ARGS)
 				 errdetail("A consumer registers again with INSERT to record a newer version, and leaves with DELETE."),
 				 errhint("dataproduct.refresh() and dataproduct.unsubscribe() do this for subscriptions over postgres_fdw.")));
 
-	reg = read_registration(trigdata,
-							TRIGGER_FIRED_BY_INSERT(trigdata->tg_event));
-	dp_catalog_connect(false);
-	major = registered_major(reg);
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
-		dp_lock_major(reg->product, reg->major, false);
-		check_may_register(reg, major);
-		check_owns_registration(reg, major, current_registrant(reg));
-		store_registration(reg);
-		result = registered_row(trigdata, caller_context);
+		reg = read_registration(trigdata, true);
+		return PointerGetDatum(register_consumer(trigdata, reg));
 	}
-	else
-	{
-		/* who registered is what the catalog says, not what the row says */
-		Oid			registrant = current_registrant(reg);
-
-		if (!OidIsValid(registrant))
-		{
-			dp_catalog_finish();
-			return PointerGetDatum(NULL);
-		}
-		check_owns_registration(reg, major, registrant);
-		dp_delete_registration(reg->product, reg->major, reg->system,
-							   reg->database, reg->server);
-		result = trigdata->tg_trigtuple;
-	}
-	dp_catalog_finish();
-	return PointerGetDatum(result);
+	reg = read_registration(trigdata, false);
+	return PointerGetDatum(unregister_consumer(trigdata, reg));
 }
 
 /*
@@ -140,12 +131,23 @@ read_registration(TriggerData *trigdata, bool insert)
 	reg->database = column_value(tuple, tupdesc, "consumer_database", true);
 	reg->server = column_value(tuple, tupdesc, "consumer_server", true);
 	if (!insert)
+	{
+		bool		isnull;
+
+		/* the view shows the registrant as the catalog keeps it: a regrole */
+		reg->registrant = DatumGetObjectId(heap_getattr(tuple,
+														SPI_fnumber(tupdesc, "connected_as"),
+														tupdesc, &isnull));
+		if (isnull)
+			elog(ERROR, "registration without connected_as in dataproduct.consumers");
 		return reg;
+	}
+	reg->registrant = GetUserId();
 	reg->version = column_value(tuple, tupdesc, "version", true);
 	reg->schema = column_value(tuple, tupdesc, "consumer_schema", true);
 	reg->role = column_value(tuple, tupdesc, "consumer_role", true);
 
-	for (int i = 0; i < lengthof(server_set); i++)
+	for (size_t i = 0; i < lengthof(server_set); i++)
 		if (!heap_attisnull(tuple, SPI_fnumber(tupdesc, server_set[i]), tupdesc))
 			ereport(ERROR,
 					(errcode(ERRCODE_GENERATED_ALWAYS),
@@ -194,10 +196,13 @@ column_value(HeapTuple tuple, TupleDesc tupdesc, const char *column,
 }
 
 /*
- * The live major version a registration is for.
+ * INSERT: register the calling role's consumer, or record the release it
+ * imported now.  Registrations share a lock on the major version's row,
+ * which revoke_access() takes exclusively, so a registration waits for a
+ * revoke in progress and is then checked against the privileges it left.
  */
-static DpMajor *
-registered_major(Registration *reg)
+static HeapTuple
+register_consumer(TriggerData *trigdata, Registration *reg)
 {
 	DpProduct  *product;
 	DpMajor    *major;
@@ -207,15 +212,34 @@ registered_major(Registration *reg)
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("data product \"%s\" does not exist", reg->product),
 				 errhint("dataproduct.catalog lists the data products published in this database.")));
+	dp_lock_major(reg->product, reg->major, false);
+
+	/*
+	 * A row lock wait processes no invalidation messages: without this, the
+	 * privilege checks below would read catalog caches that still show the
+	 * privileges the revoke we waited for removed.
+	 */
+	AcceptInvalidationMessages();
 	product = dp_get_product(reg->product, false);
-	major = dp_get_live_major(product, reg->major);
-	if (major == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("data product \"%s\" has no live major version %d",
-						reg->product, reg->major),
-				 errhint("dataproduct.catalog lists the live major versions.")));
-	return major;
+	major = dp_major_for_owner(product, reg->major, NULL);
+	check_may_register(reg, major);
+	return registered_row(trigdata, store_registration(reg));
+}
+
+/*
+ * DELETE: remove a registration, for its role or the producing domain.
+ * Registrations of a retired major version can be removed too.  Returns
+ * NULL, so that the row does not count as deleted, if it was gone already.
+ */
+static HeapTuple
+unregister_consumer(TriggerData *trigdata, Registration *reg)
+{
+	DpProduct  *product = dp_get_product(reg->product, false);
+
+	check_owns_registration(reg, product);
+	if (!delete_registration(reg))
+		return NULL;
+	return trigdata->tg_trigtuple;
 }
 
 /*
@@ -245,136 +269,114 @@ check_may_register(Registration *reg, DpMajor *major)
 
 /*
  * A registration belongs to the role that made it, and to the producing
- * domain.
+ * domain.  (The view shows nobody else the row; this holds whatever the
+ * view shows.)
  */
 static void
-check_owns_registration(Registration *reg, DpMajor *major, Oid registrant)
+check_owns_registration(Registration *reg, DpProduct *product)
 {
-	if (!OidIsValid(registrant) ||
-		has_privs_of_role(GetUserId(), registrant) ||
-		has_privs_of_role(GetUserId(), major->product->owner))
+	if (has_privs_of_role(GetUserId(), reg->registrant) ||
+		has_privs_of_role(GetUserId(), product->owner))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("consumer database \"%s\" (server \"%s\") of data product \"%s\" is registered by role \"%s\"",
 					reg->database, reg->server, reg->product,
-					dp_role_name(registrant)),
-			 errdetail("Only that role and the owner of domain \"%s\" may change its registration.",
-					   major->product->domain)));
+					dp_role_name(reg->registrant)),
+			 errdetail("Only that role and the owner of domain \"%s\" may remove its registration.",
+					   product->domain)));
 }
 
 /*
- * The role an existing registration was made by, or InvalidOid.
+ * Insert or update the calling role's registration; returns what the
+ * producer recorded.
  */
-static Oid
-current_registrant(Registration *reg)
-{
-	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
-	Datum		values[5];
-
-	registration_key(reg, values);
-	dp_catalog_exec("SELECT connected_as::pg_catalog.oid FROM dataproduct.consumer"
-					" WHERE product OPERATOR(pg_catalog.=) $1"
-					" AND major OPERATOR(pg_catalog.=) $2"
-					" AND consumer_system OPERATOR(pg_catalog.=) $3"
-					" AND consumer_database OPERATOR(pg_catalog.=) $4"
-					" AND consumer_server OPERATOR(pg_catalog.=) $5"
-					" FOR UPDATE",
-					5, argtypes, values, NULL);
-	return SPI_processed == 0 ? InvalidOid :
-		DatumGetObjectId(dp_result_datum(0, 1));
-}
-
-static void
+static DpRows *
 store_registration(Registration *reg)
 {
 	Oid			argtypes[9] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID,
-	NAMEOID, NAMEOID, TEXTOID, OIDOID};
+	OIDOID, NAMEOID, NAMEOID, TEXTOID};
 	Datum		values[9];
 
 	registration_key(reg, values);
-	values[5] = dp_name_datum(reg->schema);
-	values[6] = dp_name_datum(reg->role);
-	values[7] = CStringGetTextDatum(reg->version);
-	values[8] = ObjectIdGetDatum(GetUserId());
-	dp_catalog_exec("INSERT INTO dataproduct.consumer (product, major,"
-					" consumer_system, consumer_database, consumer_server,"
-					" consumer_schema, consumer_role, version, connected_as,"
-					" client_addr)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-					" $9::pg_catalog.regrole, pg_catalog.inet_client_addr())"
-					" ON CONFLICT (product, major, consumer_system,"
-					" consumer_database, consumer_server) DO UPDATE"
-					" SET consumer_schema = excluded.consumer_schema,"
-					" consumer_role = excluded.consumer_role,"
-					" version = excluded.version,"
-					" connected_as = excluded.connected_as,"
-					" client_addr = excluded.client_addr,"
-					" refreshed_at = pg_catalog.now()"
-					" RETURNING connected_as, client_addr, subscribed_at, refreshed_at",
-					9, argtypes, values, NULL);
+	values[6] = dp_name_datum(reg->schema);
+	values[7] = dp_name_datum(reg->role);
+	values[8] = CStringGetTextDatum(reg->version);
+	return dp_catalog_query(DP_WRITE,
+							"INSERT INTO dataproduct.consumer (product, major,"
+							" consumer_system, consumer_database, consumer_server,"
+							" connected_as, consumer_schema, consumer_role, version,"
+							" client_addr)"
+							" VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.regrole,"
+							" $7, $8, $9, pg_catalog.inet_client_addr())"
+							" ON CONFLICT (product, major, consumer_system,"
+							" consumer_database, consumer_server, connected_as)"
+							" DO UPDATE"
+							" SET consumer_schema = excluded.consumer_schema,"
+							" consumer_role = excluded.consumer_role,"
+							" version = excluded.version,"
+							" client_addr = excluded.client_addr,"
+							" refreshed_at = pg_catalog.now()"
+							" RETURNING connected_as, client_addr, subscribed_at, refreshed_at",
+							9, argtypes, values, NULL);
+}
+
+/*
+ * Remove one registration, found by its key; false if there was none.
+ */
+static bool
+delete_registration(Registration *reg)
+{
+	Oid			argtypes[6] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID,
+	OIDOID};
+	Datum		values[6];
+
+	registration_key(reg, values);
+	return dp_catalog_query(DP_WRITE,
+							"DELETE FROM dataproduct.consumer"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2"
+							" AND consumer_system OPERATOR(pg_catalog.=) $3"
+							" AND consumer_database OPERATOR(pg_catalog.=) $4"
+							" AND consumer_server OPERATOR(pg_catalog.=) $5"
+							" AND connected_as OPERATOR(pg_catalog.=) $6::pg_catalog.regrole"
+							" RETURNING 1",
+							6, argtypes, values, NULL)->count > 0;
 }
 
 /*
  * The inserted row as the producer recorded it, for INSERT ... RETURNING:
- * the columns store_registration() returned, copied into "context", which
- * outlives SPI.
+ * the columns store_registration() returned, in the trigger's memory
+ * context, like the rows themselves.
  */
 static HeapTuple
-registered_row(TriggerData *trigdata, MemoryContext context)
+registered_row(TriggerData *trigdata, DpRows *recorded)
 {
-	static const char *const recorded[] = {
+	static const char *const columns[] = {
 		"connected_as", "client_addr", "subscribed_at", "refreshed_at"
 	};
 	TupleDesc	tupdesc = trigdata->tg_relation->rd_att;
-	int			attnums[lengthof(recorded)];
-	Datum		values[lengthof(recorded)];
-	bool		nulls[lengthof(recorded)];
-	MemoryContext old = MemoryContextSwitchTo(context);
-	HeapTuple	tuple;
+	int			attnums[lengthof(columns)];
+	Datum		values[lengthof(columns)];
+	bool		nulls[lengthof(columns)];
 
-	for (int i = 0; i < lengthof(recorded); i++)
+	Assert(recorded->count == 1);
+	for (size_t i = 0; i < lengthof(columns); i++)
 	{
-		Form_pg_attribute att;
-
-		attnums[i] = SPI_fnumber(tupdesc, recorded[i]);
-		att = TupleDescAttr(tupdesc, attnums[i] - 1);
-		values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-								  i + 1, &nulls[i]);
-		if (!nulls[i])
-			values[i] = datumCopy(values[i], att->attbyval, att->attlen);
+		attnums[i] = SPI_fnumber(tupdesc, columns[i]);
+		if (attnums[i] <= 0)
+			elog(ERROR, "dataproduct.consumers has no column \"%s\"", columns[i]);
+		nulls[i] = dp_rows_isnull(recorded, 0, i + 1);
+		values[i] = nulls[i] ? (Datum) 0 : dp_rows_datum(recorded, 0, i + 1);
 	}
-	tuple = heap_modify_tuple_by_cols(trigdata->tg_trigtuple, tupdesc,
-									  lengthof(recorded), attnums, values, nulls);
-	MemoryContextSwitchTo(old);
-	return tuple;
+	return heap_modify_tuple_by_cols(trigdata->tg_trigtuple, tupdesc,
+									 lengthof(columns), attnums, values, nulls);
 }
 
 /*
- * Remove a registration, found by its key.
+ * $1 .. $6: product, major, consumer_system, consumer_database,
+ * consumer_server, and the role that registered
  */
-void
-dp_delete_registration(const char *product, int32 major, const char *system,
-					   const char *database, const char *server)
-{
-	Oid			argtypes[5] = {TEXTOID, INT4OID, TEXTOID, NAMEOID, NAMEOID};
-	Datum		values[5];
-
-	values[0] = CStringGetTextDatum(product);
-	values[1] = Int32GetDatum(major);
-	values[2] = CStringGetTextDatum(system);
-	values[3] = dp_name_datum(database);
-	values[4] = dp_name_datum(server);
-	dp_catalog_exec("DELETE FROM dataproduct.consumer"
-					" WHERE product OPERATOR(pg_catalog.=) $1"
-					" AND major OPERATOR(pg_catalog.=) $2"
-					" AND consumer_system OPERATOR(pg_catalog.=) $3"
-					" AND consumer_database OPERATOR(pg_catalog.=) $4"
-					" AND consumer_server OPERATOR(pg_catalog.=) $5",
-					5, argtypes, values, NULL);
-}
-
-/* $1 .. $5: product, major, consumer_system, consumer_database, consumer_server */
 static void
 registration_key(Registration *reg, Datum *values)
 {
@@ -383,4 +385,5 @@ registration_key(Registration *reg, Datum *values)
 	values[2] = CStringGetTextDatum(reg->system);
 	values[3] = dp_name_datum(reg->database);
 	values[4] = dp_name_datum(reg->server);
+	values[5] = ObjectIdGetDatum(reg->registrant);
 }
