@@ -226,3 +226,122 @@ SELECT dataproduct.next_version('no_such_product', '{compat.items}');
 SELECT dataproduct.create_product('fresh', 'commerce');
 SELECT * FROM dataproduct.diff('fresh', '{compat.items}');
 SELECT dataproduct.next_version('fresh', '{compat.items}');
+
+--
+-- A view's security properties are part of its contract
+--
+CREATE TABLE compat.secrets (id int PRIMARY KEY, holder text NOT NULL, secret text);
+INSERT INTO compat.secrets VALUES (1, 'alice', 'a'), (2, 'bob', 'b');
+GRANT SELECT ON compat.secrets TO regress_dp_owner;
+CREATE VIEW next.vault WITH (security_barrier) AS
+SELECT id, holder FROM compat.secrets WHERE id > 1;
+SELECT dataproduct.create_product('vault', 'commerce');
+SELECT dataproduct.publish('vault', '1.0.0', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v1.vault'::regclass;
+SELECT o.name, o.security_barrier, o.security_invoker
+  FROM dataproduct.release_output o JOIN dataproduct.release r USING (release_id)
+ WHERE r.product = 'vault';
+-- the same view without its barrier would let readers' leaky functions see
+-- the rows it filters out: not a patch, not a minor release
+ALTER VIEW next.vault RESET (security_barrier);
+SELECT dataproduct.publish('vault', '1.0.1', '{next.vault}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.publish('vault', '1.1.0', '{next.vault}');
+SELECT * FROM dataproduct.diff('vault', '{next.vault}');
+SELECT dataproduct.next_version('vault', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v1.vault'::regclass;
+-- a barrier added is a minor change: more protection, the same rows
+SELECT dataproduct.publish('vault', '2.0.0', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v2.vault'::regclass;
+ALTER VIEW next.vault SET (security_barrier);
+SELECT * FROM dataproduct.diff('vault', '{next.vault}');
+SELECT dataproduct.next_version('vault', '{next.vault}');
+SELECT dataproduct.publish('vault', '2.0.1', '{next.vault}');
+SELECT dataproduct.publish('vault', '2.1.0', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v2.vault'::regclass;
+-- switching security_invoker changes whose privileges read the sources,
+-- either way: major
+ALTER VIEW next.vault SET (security_invoker);
+SELECT * FROM dataproduct.diff('vault', '{next.vault}');
+SELECT dataproduct.publish('vault', '2.2.0', '{next.vault}');
+SELECT dataproduct.publish('vault', '3.0.0', '{next.vault}');
+ALTER VIEW next.vault RESET (security_invoker);
+SELECT dataproduct.publish('vault', '3.0.1', '{next.vault}');
+SELECT * FROM dataproduct.diff('vault', '2.1.0', '3.0.0');
+SELECT * FROM dataproduct.diff('vault', '1.0.0', '2.0.0');
+-- a release replacing a view states its options: an identical patch keeps
+-- them, although CREATE OR REPLACE VIEW resets what it is not given
+ALTER VIEW next.vault SET (security_invoker);
+SELECT dataproduct.publish('vault', '3.0.1', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v3.vault'::regclass;
+ALTER VIEW next.vault RESET (security_barrier);
+ALTER VIEW next.vault RESET (security_invoker);
+SELECT dataproduct.publish('vault', '2.1.1', '{next.vault}');
+SELECT reloptions FROM pg_class WHERE oid = 'vault_v2.vault'::regclass;
+
+--
+-- Version numbers never wrap around: past the largest part there is no
+-- next version (22003)
+--
+CREATE TABLE compat.big (id int);
+GRANT SELECT ON compat.big TO regress_dp_owner;
+SELECT dataproduct.create_product('big', 'commerce');
+SELECT dataproduct.publish('big', '1.2147483647.0', '{compat.big}');
+SELECT dataproduct.next_version('big', '{compat.big}');
+ALTER TABLE compat.big ADD COLUMN extra int;
+SELECT dataproduct.next_version('big', '{compat.big}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.publish('big', '2.0.2147483647', '{compat.big}');
+SELECT dataproduct.next_version('big', '{compat.big}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.publish('big', '2147483647.0.0', '{compat.big}');
+CREATE VIEW next.big AS SELECT id FROM compat.big;
+GRANT SELECT ON next.big TO regress_dp_owner;
+SELECT dataproduct.next_version('big', '{next.big}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT version, schema FROM dataproduct.versions WHERE product = 'big'
+ ORDER BY major, minor, patch;
+
+--
+-- A wide product: each breaking change is listed once, however many
+-- releases of the major it breaks
+--
+DO $$
+BEGIN
+    EXECUTE (SELECT format('CREATE TABLE compat.wide (%s)',
+                           string_agg(format('c%s integer', g), ', ' ORDER BY g))
+               FROM generate_series(1, 200) g);
+END
+$$;
+GRANT SELECT ON compat.wide TO regress_dp_owner;
+SELECT dataproduct.create_product('wide', 'commerce');
+SELECT dataproduct.publish('wide', '1.0.0', '{compat.wide}');
+ALTER TABLE compat.wide ADD COLUMN c201 integer;
+SELECT dataproduct.publish('wide', '1.1.0', '{compat.wide}');
+ALTER TABLE compat.wide ADD COLUMN c202 integer;
+SELECT dataproduct.publish('wide', '1.2.0', '{compat.wide}');
+DO $$
+BEGIN
+    EXECUTE (SELECT format('CREATE VIEW next.wide AS SELECT %s FROM compat.wide',
+                           string_agg(format('c%s::bigint AS c%s', g, g), ', ' ORDER BY g))
+               FROM generate_series(1, 202) g);
+END
+$$;
+GRANT SELECT ON next.wide TO regress_dp_owner;
+SELECT dataproduct.next_version('wide', '{next.wide}');
+SELECT change, impact, count(*) FROM dataproduct.diff('wide', '{next.wide}')
+ GROUP BY 1, 2;
+DO $$
+DECLARE
+    detail text;
+    lines text[];
+BEGIN
+    PERFORM dataproduct.publish('wide', '1.3.0', '{next.wide}');
+EXCEPTION WHEN invalid_parameter_value THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    lines := (string_to_array(detail, E'\n'))[2:];
+    RAISE NOTICE '% breaking changes listed, % distinct, first %, last %',
+        cardinality(lines), (SELECT count(DISTINCT l) FROM unnest(lines) l),
+        lines[1], lines[cardinality(lines)];
+END
+$$;

@@ -58,13 +58,60 @@ SELECT dataproduct.create_product('orders', 'commerce');
 \echo :LAST_ERROR_SQLSTATE
 SELECT dataproduct.create_product('', 'commerce');
 \echo :LAST_ERROR_SQLSTATE
-SELECT dataproduct.create_product(repeat('p', 61), 'commerce');
+-- every major version's schema <product>_v<major>, up to _v2147483647,
+-- must fit in 63 bytes
+SELECT dataproduct.create_product(repeat('p', 52), 'commerce');
 \echo :LAST_ERROR_SQLSTATE
-SELECT dataproduct.create_product(repeat('p', 60), 'commerce');
+SELECT dataproduct.create_product(repeat('p', 51), 'commerce');
+SELECT dataproduct.create_product(repeat('é', 26), 'commerce');
+SELECT dataproduct.create_product(repeat('é', 25), 'commerce');
+-- schema names beginning with pg_ are reserved for the system
+SELECT dataproduct.create_product('pg_x', 'commerce');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.create_product('pg_', 'commerce');
+SELECT dataproduct.create_product('Pg_x', 'commerce');
 SELECT dataproduct.create_product(NULL, 'commerce');
 \echo :LAST_ERROR_SQLSTATE
 SELECT dataproduct.create_product('refunds', NULL);
 \echo :LAST_ERROR_SQLSTATE
+
+-- alter_domain(): a member of the owner may give the domain to a role it
+-- belongs to, and take it back
+SET ROLE regress_dp_member;
+SELECT dataproduct.alter_domain('marketing', 'regress_dp_member');
+RESET ROLE;
+SELECT name, owner FROM dataproduct.domain WHERE name = 'marketing';
+SET ROLE regress_dp_member;
+SELECT dataproduct.alter_domain('marketing', 'regress_dp_owner');
+RESET ROLE;
+SET ROLE regress_dp_stranger;
+SELECT dataproduct.alter_domain('marketing', 'regress_dp_stranger');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE regress_dp_owner;
+SELECT dataproduct.alter_domain('marketing', 'regress_dp_stranger');
+RESET ROLE;
+SELECT dataproduct.alter_domain('no_such_domain', 'regress_dp_owner');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.alter_domain('marketing', NULL);
+SELECT dataproduct.alter_domain(NULL, 'regress_dp_owner');
+SELECT name, owner FROM dataproduct.domain WHERE name = 'marketing';
+
+-- a domain whose owner was dropped before its first release: a clear
+-- error, and a superuser can give it a new owner
+CREATE ROLE regress_dp_gone;
+SELECT dataproduct.create_domain('orphans', 'regress_dp_gone');
+DROP ROLE regress_dp_gone;
+SELECT dataproduct.create_product('lost', 'orphans');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_dp_owner;
+SELECT dataproduct.alter_domain('orphans', 'regress_dp_owner');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT dataproduct.alter_domain('orphans', 'regress_dp_owner');
+SELECT dataproduct.create_product('lost', 'orphans');
+SELECT p.name, p.domain, d.owner FROM dataproduct.product p
+  JOIN dataproduct.domain d ON d.name = p.domain WHERE p.name = 'lost';
 
 -- the catalog is only written through these functions
 SET ROLE regress_dp_owner;

@@ -115,6 +115,17 @@ SELECT dataproduct.publish('orders', '2.1.0', ARRAY['shop.no_such_table']::regcl
 SELECT dataproduct.publish('orders', '2.1.0', ARRAY[12345]::regclass[]);
 SELECT dataproduct.publish('orders', '2.1.0', ARRAY[['shop2.orders']]::regclass[]);
 SELECT dataproduct.publish('orders', '2.1.0', NULL);
+-- system relations change with PostgreSQL versions, the extension's with
+-- its versions: no contract can promise them
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['pg_catalog.pg_class']::regclass[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['pg_catalog.pg_roles']::regclass[]);
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['information_schema.tables']::regclass[]);
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['pg_toast.pg_toast_1262']::regclass[]);
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['dataproduct.versions']::regclass[]);
+-- a temporary view, like a temporary table
+CREATE TEMP VIEW scratch_view AS SELECT 1 AS one;
+SELECT dataproduct.publish('orders', '2.1.0', ARRAY['scratch_view']::regclass[]);
 -- unknown product
 SELECT dataproduct.publish('no_such_product', '1.0.0', ARRAY['shop.orders']::regclass[]);
 \echo :LAST_ERROR_SQLSTATE
@@ -134,3 +145,36 @@ BEGIN;
 SELECT dataproduct.publish('stock', '1.0.0', ARRAY['shop.remote_stock']::regclass[]);
 ROLLBACK;
 SELECT to_regnamespace('stock_v1'), count(*) FROM dataproduct.versions WHERE product = 'stock';
+
+--
+-- NOT NULL is promised only where PostgreSQL enforces it: a foreign table
+-- declares it for the remote server, which nothing checks, whether it is
+-- read directly, as a partition, as an inheritance child or through views
+--
+CREATE TABLE shop.parts (sku text NOT NULL, region text NOT NULL)
+    PARTITION BY LIST (region);
+CREATE TABLE shop.parts_eu PARTITION OF shop.parts FOR VALUES IN ('eu');
+CREATE FOREIGN TABLE shop.parts_us PARTITION OF shop.parts FOR VALUES IN ('us')
+    SERVER elsewhere;
+CREATE TABLE shop.all_parts (sku text NOT NULL);
+CREATE FOREIGN TABLE shop.more_parts () INHERITS (shop.all_parts) SERVER elsewhere;
+CREATE TABLE shop.plain_parts (sku text NOT NULL);
+CREATE VIEW shop.parts_view AS SELECT p.sku AS part_sku FROM shop.parts p;
+CREATE VIEW shop.stock_view AS SELECT sku, quantity FROM shop.remote_stock;
+CREATE VIEW shop.stock_view2 AS SELECT s.sku FROM shop.stock_view s;
+GRANT SELECT ON ALL TABLES IN SCHEMA shop TO regress_dp_owner;
+SELECT dataproduct.create_product('fparts', 'commerce');
+SELECT dataproduct.publish('fparts', '1.0.0',
+    ARRAY['shop.parts', 'shop.parts_view', 'shop.all_parts', 'shop.plain_parts',
+          'shop.stock_view2']::regclass[]);
+SELECT output, column_name, not_null FROM dataproduct.contract_columns
+ WHERE product = 'fparts' ORDER BY output, position;
+SELECT column_name, not_null FROM dataproduct.contract_columns
+ WHERE product = 'orders' AND output = 'remote_stock' AND version = '1.0.0'
+ ORDER BY position;
+
+-- a domain's version schemas and views belong to its owner: a new owner
+-- must already own them
+SELECT dataproduct.alter_domain('commerce', 'regress_dp_member');
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, owner FROM dataproduct.domain WHERE name = 'commerce';

@@ -22,7 +22,14 @@ SELECT dataproduct.publish('semver', ' 1.0.0', '{semver.t}');
 SELECT dataproduct.publish('semver', '1.0.0 ', '{semver.t}');
 SELECT dataproduct.publish('semver', '1..0', '{semver.t}');
 SELECT dataproduct.publish('semver', '-1.0.0', '{semver.t}');
+-- too large a number is out of range (22003), whichever part it is
 SELECT dataproduct.publish('semver', '2147483648.0.0', '{semver.t}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT dataproduct.publish('semver', '1.99999999999999999999999.0', '{semver.t}');
+SELECT dataproduct.publish('semver', '1.0.4294967296', '{semver.t}');
+SELECT * FROM dataproduct.diff('semver', '1.0.0', '9223372036854775808.0.0');
+-- but a malformed string is reported as such, even with a large number
+SELECT dataproduct.publish('semver', '99999999999.0', '{semver.t}');
 SELECT dataproduct.publish('semver', 'one.two.three', '{semver.t}');
 SELECT dataproduct.publish('semver', NULL, '{semver.t}');
 \echo :LAST_ERROR_SQLSTATE

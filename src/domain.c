@@ -126,8 +126,8 @@ dp_alter_domain(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to alter domain \"%s\"", name),
-					 errdetail("The owner of domain \"%s\", role with OID %u, no longer exists; only a superuser can give the domain a new owner.",
-							   name, current)));
+					 errdetail("The role that owned domain \"%s\" was dropped; only a superuser can give the domain a new owner.",
+							   name)));
 		if (!is_member_of_role(GetUserId(), current))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -211,7 +211,7 @@ check_may_own_domain(const char *name, Oid owner, const char *action)
 				 strcmp(action, "create") == 0 ?
 				 errdetail("Only members of role \"%s\" may create a domain owned by it.",
 						   GetUserNameFromId(owner, false)) :
-				 errdetail("Only members of role \"%s\" may give it a domain.",
+				 errdetail("Only members of role \"%s\" may make it the owner of a domain.",
 						   GetUserNameFromId(owner, false))));
 }
 
@@ -225,8 +225,8 @@ check_owner_exists(const char *domain, Oid owner)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("owner of domain \"%s\" no longer exists", domain),
-				 errdetail("Role with OID %u, which owned domain \"%s\", was dropped.",
-						   owner, domain),
+				 errdetail("The role that owned domain \"%s\" was dropped.",
+						   domain),
 				 errhint("A superuser can give the domain a new owner with dataproduct.alter_domain().")));
 }
 
