@@ -80,9 +80,30 @@ SELECT * FROM dataproduct.remote_catalog('loopback');
 RESET ROLE;
 DROP USER MAPPING FOR regress_dp_consumer SERVER loopback;
 REVOKE USAGE ON FOREIGN SERVER loopback FROM regress_dp_consumer;
--- the default schema is the remote one, fleet_v1: here, the producer's own
+-- the default schema is the remote one, fleet_v1: here, the producer's own,
+-- which another role owns: a schema's owner could replace the foreign
+-- tables, so subscribe never moves into a schema the caller does not own,
+-- superuser or not
 SELECT dataproduct.subscribe('loopback', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE
+-- the same for a schema another role created under the name asked for
+GRANT CREATE ON DATABASE :"DBNAME" TO regress_dp_stranger;
+SET ROLE regress_dp_stranger;
+CREATE SCHEMA fleet_squatted;
+RESET ROLE;
+SELECT dataproduct.subscribe('loopback', 'fleet', 1, 'fleet_squatted');
+\echo :LAST_ERROR_SQLSTATE
+DROP SCHEMA fleet_squatted;
+REVOKE CREATE ON DATABASE :"DBNAME" FROM regress_dp_stranger;
+-- another role of this session cannot slip a relation of its own into the
+-- channel's temporary tables: creating them fails
+SET ROLE regress_dp_stranger;
+CREATE TEMP VIEW dataproduct_remote_catalog AS
+SELECT 'fleet'::text AS product, 'forged'::text AS domain;
+RESET ROLE;
+SELECT product FROM dataproduct.remote_catalog('loopback');
+\echo :LAST_ERROR_SQLSTATE
+DROP VIEW pg_temp.dataproduct_remote_catalog;
 -- nothing was left behind by any of these
 SELECT count(*) AS subscriptions FROM dataproduct.subscriptions;
 SELECT count(*) AS consumers FROM dataproduct.consumers;
@@ -144,6 +165,12 @@ GRANT SELECT ON fleet.big_trucks TO regress_dp_owner;
 SELECT dataproduct.publish('fleet', '1.1.0', '{fleet.trucks,fleet.depots,fleet.big_trucks}');
 -- until the consumer refreshes, it reads what it imported
 SELECT * FROM fleet_remote.trucks WHERE id = 1;
+-- a relation that has the name of the new output is not the producer's:
+-- refresh does not adopt it
+CREATE VIEW fleet_remote.big_trucks AS SELECT 1 AS id, 99.0 AS capacity;
+SELECT dataproduct.refresh('loopback', 'fleet', 1);
+\echo :LAST_ERROR_SQLSTATE
+DROP VIEW fleet_remote.big_trucks;
 COMMENT ON COLUMN fleet_remote.trucks.depot IS 'Where the truck sleeps';
 COMMENT ON FOREIGN TABLE fleet_remote.depots IS 'Our depots';
 SELECT dataproduct.refresh('loopback', 'fleet', 1);
@@ -164,6 +191,16 @@ ALTER FOREIGN TABLE fleet_remote.depots ALTER COLUMN city TYPE varchar(10);
 SELECT dataproduct.refresh('loopback', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE
 ALTER FOREIGN TABLE fleet_remote.depots ALTER COLUMN city TYPE text;
+-- nor one that reads another remote relation, or column, with the same
+-- columns
+ALTER FOREIGN TABLE fleet_remote.depots OPTIONS (SET table_name 'big_trucks');
+SELECT dataproduct.refresh('loopback', 'fleet', 1);
+\echo :LAST_ERROR_SQLSTATE
+ALTER FOREIGN TABLE fleet_remote.depots OPTIONS (SET table_name 'depots');
+ALTER FOREIGN TABLE fleet_remote.depots ALTER COLUMN city OPTIONS (SET column_name 'name');
+SELECT dataproduct.refresh('loopback', 'fleet', 1);
+\echo :LAST_ERROR_SQLSTATE
+ALTER FOREIGN TABLE fleet_remote.depots ALTER COLUMN city OPTIONS (SET column_name 'city');
 
 -- only the role that subscribed (and its members) manages the subscription
 SET ROLE regress_dp_stranger;

@@ -560,8 +560,9 @@ remote_name(ForeignServer *server, const char *kind, const char *column,
 }
 
 /*
- * A version number.  The parser says what is wrong with it by raising an
- * error; that error is replaced by one that names the server.  Nothing
+ * A version number.  The parser says what is wrong with it by raising a
+ * data exception (bad syntax, a number out of range); that error is
+ * replaced by one that names the server.  Nothing
  * needs cleaning up in between: the parser only allocates memory, and the
  * new error aborts the transaction as the first would have.
  */
@@ -582,7 +583,7 @@ remote_version(ForeignServer *server, const char *kind, const char *column,
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_INVALID_TEXT_REPRESENTATION)
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
 			PG_RE_THROW();
 		FlushErrorState();
 		invalid_row(server, kind,

@@ -649,9 +649,10 @@ check_matches_contract(ForeignServer *server, DpRemoteMajor *major,
 	if (problem != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("foreign table \"%s.%s\" does not match output \"%s\" of data product \"%s\" version %s",
+				 errmsg("foreign table \"%s.%s\" does not match output \"%s\" of data product \"%s\" version %s on server \"%s\"",
 						local_schema, output->name, output->name,
-						major->product, dp_version_string(major->latest)),
+						major->product, dp_version_string(major->latest),
+						server->servername),
 				 errdetail("In the foreign table, %s.", problem),
 				 errhint("Consumers rely on every release of a major version keeping the columns of the earlier ones; if the foreign table was changed here, unsubscribe and subscribe again.")));
 }
