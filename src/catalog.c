@@ -44,6 +44,7 @@ static bool catalog_read_only = true;
 /* the mode of the caller a nested use interrupted */
 static bool outer_read_only = true;
 
+static void extension_row(Oid *nspid, Oid *owner);
 static List *release_output_names(int64 release_id);
 static void column_arrays(List *columns, Datum *arrays);
 static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
@@ -149,18 +150,18 @@ dp_rows_datum(DpRows *rows, uint64 row, int col)
 }
 
 /*
- * The schema the extension lives in, found through pg_extension and not by
- * its name, which a rename would change; an error if the extension is not
- * installed.
+ * The extension's row in pg_extension, found by its name and not through
+ * a schema name, which a rename would change: its schema and its owner.
+ * An error if the extension is not installed.
  */
-Oid
-dp_extension_schema(void)
+static void
+extension_row(Oid *nspid, Oid *owner)
 {
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
-	Oid			nspid = InvalidOid;
+	bool		found = false;
 
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
@@ -168,32 +169,41 @@ dp_extension_schema(void)
 	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
-		nspid = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	{
+		*nspid = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+		*owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+		found = true;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	if (!OidIsValid(nspid))
+	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"dataproduct\" is not installed")));
+}
+
+Oid
+dp_extension_schema(void)
+{
+	Oid			nspid;
+	Oid			owner;
+
+	extension_row(&nspid, &owner);
 	return nspid;
 }
 
 /*
- * The role that owns the extension's schema, and so its catalog tables:
- * the role that ran CREATE EXTENSION.
+ * The role that owns the extension, and so its catalog tables: the role
+ * that ran CREATE EXTENSION.  (Not the owner of its schema, which ALTER
+ * SCHEMA could change.)
  */
 Oid
 dp_catalog_owner(void)
 {
-	Oid			nspoid = dp_extension_schema();
-	HeapTuple	tuple;
+	Oid			nspid;
 	Oid			owner;
 
-	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for namespace %u", nspoid);
-	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
-	ReleaseSysCache(tuple);
+	extension_row(&nspid, &owner);
 	return owner;
 }
 
@@ -660,7 +670,8 @@ dp_insert_contract(int64 release_id, List *outputs)
 								"  description)"
 								" SELECT $1, $2, c.position, c.name, c.type, c.not_null,"
 								"  c.description"
-								" FROM pg_catalog.unnest($9, $10, $11, $12)"
+								" FROM ROWS FROM (pg_catalog.unnest($9), pg_catalog.unnest($10),"
+								"  pg_catalog.unnest($11), pg_catalog.unnest($12))"
 								"  WITH ORDINALITY AS c(name, type, not_null, description,"
 								"  position)",
 								12, types, values, nulls);

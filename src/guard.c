@@ -105,6 +105,7 @@ typedef struct DroppedObject
 } DroppedObject;
 
 static bool guard_inactive(void);
+static void check_extension_schema_rename(Node *parsetree);
 static bool guards_extension(Node *parsetree);
 static bool checked_by_parsetree(Node *parsetree, bool any_live);
 static Tuplestorestate *event_trigger_rows(Oid funcid, TupleDesc *desc);
@@ -187,6 +188,7 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
+	check_extension_schema_rename(trigdata->parsetree);
 	any_live = dp_guard_prepare();
 	if (checked_by_parsetree(trigdata->parsetree, any_live))
 		PG_RETURN_NULL();
@@ -196,6 +198,30 @@ dp_guard_ddl_command_end(PG_FUNCTION_ARGS)
 	foreach(lc, collected_commands())
 		check_collected_command(lfirst(lc), trigdata->parsetree);
 	PG_RETURN_NULL();
+}
+
+/*
+ * The extension's schema keeps its name: the catalog statements name it,
+ * and so do the users' queries.  Checked before anything reads the catalog
+ * under its old name.
+ */
+static void
+check_extension_schema_rename(Node *parsetree)
+{
+	RenameStmt *stmt = (RenameStmt *) parsetree;
+	Oid			nspid;
+
+	if (!IsA(parsetree, RenameStmt) || stmt->renameType != OBJECT_SCHEMA)
+		return;
+	nspid = get_namespace_oid(stmt->newname, true);
+	if (!OidIsValid(nspid) || nspid != dp_extension_schema())
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot rename schema %s", quote_identifier(stmt->subname)),
+			 errdetail("It belongs to extension \"dataproduct\", whose contract guard relies on its name."),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Keep the schema's name; the extension is not relocatable.")));
 }
 
 /*
@@ -263,17 +289,17 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 	{
 		case SCT_Simple:
 			object = cmd->d.simple.address;
-			/* ALTER ... SET SCHEMA: the schema it left counts too */
-			if (cmd->d.simple.secondaryObject.classId == NamespaceRelationId)
-				check_in_version_schema(&object,
-										cmd->d.simple.secondaryObject.objectId,
-										parsetree);
 			if (object.classId == ExtensionRelationId)
 			{
 				check_extension(&object, &cmd->d.simple.secondaryObject,
 								parsetree);
 				return;
 			}
+			/* ALTER ... SET SCHEMA: the schema it left counts too */
+			if (cmd->d.simple.secondaryObject.classId == NamespaceRelationId)
+				check_in_version_schema(&object,
+										cmd->d.simple.secondaryObject.objectId,
+										parsetree);
 			break;
 		case SCT_AlterTable:
 			ObjectAddressSet(object, cmd->d.alterTable.classId,
@@ -436,7 +462,7 @@ static void
 check_extension_object(const ObjectAddress *object, Oid nspid,
 					   Node *parsetree)
 {
-	if (nspid != dp_extension_schema() || is_privilege_command(parsetree) ||
+	if (nspid != dp_extension_schema() || IsA(parsetree, GrantStmt) ||
 		IsA(parsetree, CommentStmt))
 		return;
 	ereport(refusal_level(),

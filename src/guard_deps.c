@@ -69,8 +69,9 @@ static SysScanDesc depend_scan(Relation depend, bool dependents,
 static List *view_rules(Oid viewid);
 static void check_reads_of(ReadCheck *check, Oid viewid, Oid reader,
 						   Oid through);
-static void check_source(ReadCheck *check, Oid relid, AttrNumber attnum,
+static void check_source(ReadCheck *check, Oid relid, List *attnums,
 						 Oid reader, Oid through);
+static int	list_oid_index(List *list, Oid oid);
 static bool may_select(Oid relid, AttrNumber attnum, Oid role);
 static bool has_user_mapping(Oid relid, Oid role);
 static void refuse_read(ReadCheck *check, Oid through, const char *what,
@@ -284,7 +285,7 @@ check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
 									   lfirst_oid(lc));
 		HeapTuple	tuple;
 		List	   *sources = NIL;
-		List	   *attnums = NIL;
+		List	   *attnums = NIL;	/* of List of int, per source */
 		ListCell   *lc2;
 		ListCell   *lc3;
 
@@ -294,8 +295,16 @@ check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
 
 			if (dep->refclassid == RelationRelationId && dep->refobjid != viewid)
 			{
-				sources = lappend_oid(sources, dep->refobjid);
-				attnums = lappend_int(attnums, dep->refobjsubid);
+				int			i = list_oid_index(sources, dep->refobjid);
+
+				if (i < 0)
+				{
+					sources = lappend_oid(sources, dep->refobjid);
+					attnums = lappend(attnums, NIL);
+					i = list_length(sources) - 1;
+				}
+				list_nth_cell(attnums, i)->ptr_value =
+					lappend_int(list_nth(attnums, i), dep->refobjsubid);
 			}
 			else if (dep->refclassid == ProcedureRelationId &&
 					 dp_proc_aclcheck(dep->refobjid, reader, ACL_EXECUTE) != ACLCHECK_OK)
@@ -311,28 +320,50 @@ check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
 		table_close(depend, AccessShareLock);
 
 		forboth(lc2, sources, lc3, attnums)
-			check_source(check, lfirst_oid(lc2), lfirst_int(lc3), reader, through);
+			check_source(check, lfirst_oid(lc2), lfirst(lc3), reader, through);
 	}
 }
 
 /*
- * One relation a view reads, and for a view, what it reads in turn.
+ * The position of an OID in a list of OIDs.
+ */
+static int
+list_oid_index(List *list, Oid oid)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		if (lfirst_oid(lc) == oid)
+			return foreach_current_index(lc);
+	}
+	return -1;
+}
+
+/*
+ * One relation a view reads, the columns it reads of it, and for a view,
+ * what it reads in turn.
  */
 static void
-check_source(ReadCheck *check, Oid relid, AttrNumber attnum, Oid reader,
+check_source(ReadCheck *check, Oid relid, List *attnums, Oid reader,
 			 Oid through)
 {
 	Relation	rel;
 	ObjectAddress object;
 	char		relkind;
 	Oid			next_reader;
+	ListCell   *lc;
 
-	ObjectAddressSubSet(object, RelationRelationId, relid, attnum);
-	if (!may_select(relid, attnum, reader))
+	foreach(lc, attnums)
+	{
+		AttrNumber	attnum = lfirst_int(lc);
+
+		if (may_select(relid, attnum, reader))
+			continue;
+		ObjectAddressSubSet(object, RelationRelationId, relid, attnum);
 		refuse_read(check, through, getObjectDescription(&object, false),
 					"read", reader);
-	if (attnum != 0)
-		return;					/* the relation itself is checked below */
+	}
 
 	rel = relation_open(relid, AccessShareLock);
 	relkind = rel->rd_rel->relkind;
@@ -346,7 +377,8 @@ check_source(ReadCheck *check, Oid relid, AttrNumber attnum, Oid reader,
 	if (check->check_rls && check_enable_rls(relid, reader, true) == RLS_ENABLED)
 		refuse_read(check, through, getObjectDescription(&object, false),
 					"rls", reader);
-	next_reader = RelationHasSecurityInvoker(rel) ? reader : rel->rd_rel->relowner;
+	next_reader = relkind == RELKIND_VIEW && RelationHasSecurityInvoker(rel) ?
+		reader : rel->rd_rel->relowner;
 	relation_close(rel, AccessShareLock);
 
 	if (relkind == RELKIND_VIEW && !list_member_oid(check->visited, relid) &&

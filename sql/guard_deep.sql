@@ -1,0 +1,177 @@
+--
+-- The guard at any depth: through views in between, through types that
+-- contain contract types, through extensions, and what readers of a version
+-- need to keep reading it (privileges at every hop, functions, populated
+-- materialized views, user mappings, row-level security).  Every refusal
+-- leaves the version answering as before.
+--
+\set SHOW_CONTEXT never
+CREATE ROLE regress_gd_owner;
+CREATE ROLE regress_gd_mid;
+CREATE ROLE regress_gd_other;
+GRANT CREATE ON DATABASE :"DBNAME" TO regress_gd_owner;
+
+CREATE SCHEMA gd;
+CREATE SCHEMA gdtypes;
+GRANT USAGE ON SCHEMA gd, gdtypes TO regress_gd_owner, regress_gd_mid;
+CREATE DOMAIN gdtypes.d1 AS int CHECK (VALUE > 0);
+CREATE DOMAIN gdtypes.d2 AS gdtypes.d1;
+CREATE TYPE gdtypes.pair AS (a int, b int);
+CREATE TYPE gdtypes.span AS RANGE (subtype = gdtypes.d1);
+CREATE TABLE gd.base (
+    id      int NOT NULL,
+    qty     gdtypes.d2,
+    pairs   gdtypes.pair[],
+    during  gdtypes.span,
+    secret  text
+);
+INSERT INTO gd.base VALUES (1, 5, ARRAY[ROW(1, 2)::gdtypes.pair], '[1,3)', 'x');
+CREATE FUNCTION gd.twice(int) RETURNS int LANGUAGE sql IMMUTABLE
+    AS 'SELECT $1 * 2';
+-- an intermediate view, owned by another role, between the base table and
+-- the published view
+CREATE VIEW gd.mid AS SELECT id, qty, pairs, during, gd.twice(id) AS twice
+  FROM gd.base;
+ALTER VIEW gd.mid OWNER TO regress_gd_mid;
+GRANT SELECT ON gd.base TO regress_gd_mid;
+GRANT SELECT ON gd.mid TO regress_gd_owner;
+CREATE VIEW gd.top AS SELECT * FROM gd.mid;
+GRANT SELECT ON gd.top TO regress_gd_owner;
+CREATE MATERIALIZED VIEW gd.snap AS SELECT id FROM gd.base;
+GRANT SELECT ON gd.snap TO regress_gd_owner;
+
+SELECT dataproduct.create_domain('deep', 'regress_gd_owner');
+SELECT dataproduct.create_product('depth', 'deep');
+SELECT dataproduct.publish('depth', '1.0.0', '{gd.top,gd.snap}');
+SELECT column_name, type, not_null FROM dataproduct.contract_columns
+ WHERE product = 'depth' AND output = 'top' ORDER BY position;
+CREATE FUNCTION gd.verify() RETURNS text LANGUAGE sql AS $$
+    SELECT format('%s rows, id %s', count(*), min(id)) FROM depth_v1.top
+$$;
+\set verify 'SELECT gd.verify();'
+:verify
+
+--
+-- Through a view in between (item 6)
+--
+ALTER TABLE gd.base ALTER COLUMN id DROP NOT NULL;
+:verify
+CREATE OR REPLACE RULE "_RETURN" AS ON SELECT TO gd.mid DO INSTEAD
+    SELECT NULL::int AS id, qty, pairs, during, gd.twice(id) AS twice FROM gd.base;
+:verify
+ALTER VIEW gd.mid SET (security_invoker = true);
+:verify
+ALTER VIEW gd.mid OWNER TO regress_gd_other;
+:verify
+REVOKE SELECT ON gd.base FROM regress_gd_mid;
+:verify
+REVOKE SELECT (id) ON gd.base FROM regress_gd_mid;
+:verify
+-- a function the published view calls through the view in between
+REVOKE EXECUTE ON FUNCTION gd.twice(int) FROM PUBLIC;
+:verify
+-- compatible changes one level down still pass
+ALTER TABLE gd.base ADD COLUMN extra int;
+COMMENT ON VIEW gd.mid IS 'in between';
+GRANT SELECT ON gd.base TO regress_gd_other;
+REVOKE SELECT ON gd.base FROM regress_gd_other;
+:verify
+
+--
+-- Types used indirectly: domain over domain, array of composite, range
+-- over a domain, and the schema the types live in (item 7)
+--
+ALTER DOMAIN gdtypes.d1 DROP CONSTRAINT d1_check;
+:verify
+ALTER TYPE gdtypes.pair ADD ATTRIBUTE c int;
+ALTER TYPE gdtypes.pair RENAME TO couple;
+ALTER TYPE gdtypes.pair RENAME ATTRIBUTE a TO x;
+ALTER SCHEMA gdtypes RENAME TO gdtypes2;
+:verify
+-- harmless changes of those types pass
+COMMENT ON TYPE gdtypes.pair IS 'two ints';
+ALTER DOMAIN gdtypes.d2 SET DEFAULT 1;
+-- a later patch release still matches its contract
+SELECT dataproduct.publish('depth', '1.0.1', '{gd.top,gd.snap}');
+
+--
+-- Extensions may not live in, nor take members from, version schemas
+-- (item 8)
+--
+CREATE EXTENSION IF NOT EXISTS plpgsql;
+CREATE EXTENSION seg SCHEMA depth_v1;
+CREATE EXTENSION seg SCHEMA gd;
+ALTER EXTENSION seg ADD VIEW depth_v1.top;
+ALTER EXTENSION seg ADD SCHEMA depth_v1;
+ALTER EXTENSION seg SET SCHEMA depth_v1;
+DROP EXTENSION seg;
+:verify
+
+--
+-- Readers must not silently lose rows or access (item 9)
+--
+ALTER TABLE gd.base ENABLE ROW LEVEL SECURITY;
+ALTER TABLE gd.base FORCE ROW LEVEL SECURITY;
+:verify
+REFRESH MATERIALIZED VIEW gd.snap WITH NO DATA;
+REFRESH MATERIALIZED VIEW gd.snap;
+SELECT count(*) FROM depth_v1.snap;
+
+-- a foreign table output: its options and its user mapping
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER gd_loop FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (dbname :'DBNAME');
+CREATE USER MAPPING FOR regress_gd_owner SERVER gd_loop;
+CREATE FOREIGN TABLE gd.remote_base (id int NOT NULL)
+    SERVER gd_loop OPTIONS (schema_name 'gd', table_name 'base');
+GRANT SELECT ON gd.remote_base TO regress_gd_owner;
+CREATE VIEW gd.remote AS SELECT id FROM gd.remote_base;
+GRANT SELECT ON gd.remote TO regress_gd_owner;
+SELECT dataproduct.create_product('far', 'deep');
+SELECT dataproduct.publish('far', '1.0.0', '{gd.remote}');
+-- a NOT NULL declared on a foreign table is no promise (item 10)
+SELECT column_name, not_null FROM dataproduct.contract_columns
+ WHERE product = 'far' ORDER BY position;
+ALTER FOREIGN TABLE gd.remote_base OPTIONS (SET table_name 'snap');
+ALTER FOREIGN TABLE gd.remote_base ALTER COLUMN id OPTIONS (ADD column_name 'x');
+DROP USER MAPPING FOR regress_gd_owner SERVER gd_loop;
+-- a mapping for PUBLIC serves the owner too
+CREATE USER MAPPING FOR PUBLIC SERVER gd_loop;
+DROP USER MAPPING FOR regress_gd_owner SERVER gd_loop;
+DROP USER MAPPING FOR PUBLIC SERVER gd_loop;
+
+--
+-- The extension's own schema and objects, and the switches that would
+-- turn the guard off silently (items 14 and 17)
+--
+ALTER SCHEMA dataproduct RENAME TO dp;
+ALTER SCHEMA dataproduct OWNER TO regress_gd_other;
+ALTER TABLE dataproduct.major_version DISABLE TRIGGER guard_catalog_changed;
+ALTER EXTENSION dataproduct DROP EVENT TRIGGER dataproduct_guard_sql_drop;
+ALTER EXTENSION dataproduct DROP FUNCTION dataproduct.publish(text, text, regclass[], text);
+-- privileges on the extension's objects stay the administrator's
+REVOKE EXECUTE ON FUNCTION dataproduct.next_version(text, regclass[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dataproduct.next_version(text, regclass[]) TO PUBLIC;
+-- the guard fires in replica mode too
+SELECT evtname, evtenabled FROM pg_event_trigger
+ WHERE evtname LIKE 'dataproduct%' ORDER BY 1;
+SET session_replication_role = replica;
+DROP VIEW depth_v1.top;
+RESET session_replication_role;
+-- messages name what the command does
+CREATE USER MAPPING FOR CURRENT_USER SERVER gd_loop;
+IMPORT FOREIGN SCHEMA gd LIMIT TO (base) FROM SERVER gd_loop INTO depth_v1;
+CREATE CONVERSION depth_v1.myconv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+:verify
+
+-- clean up, with the switch off; the versions end as retired ones would
+SET dataproduct.guard = off;
+DROP SCHEMA depth_v1, far_v1 CASCADE;
+UPDATE dataproduct.major_version SET status = 'retired'
+ WHERE product IN ('depth', 'far');
+DROP SCHEMA gd, gdtypes CASCADE;
+DROP SERVER gd_loop CASCADE;
+DROP EXTENSION postgres_fdw;
+RESET dataproduct.guard;
+DROP OWNED BY regress_gd_owner, regress_gd_mid, regress_gd_other;
+DROP ROLE regress_gd_owner, regress_gd_mid, regress_gd_other;
