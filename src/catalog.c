@@ -6,15 +6,23 @@
  * The catalog (dataproduct.domain, product, major_version, release,
  * release_output, release_column, and for sharing access, consumer and
  * subscription) belongs to the role that owns the extension and is not
- * writable by anyone else.  The SQL-callable functions
- * run with the caller's privileges, check them like core commands do, and
- * then use the functions here, which switch to the catalog owner for the
- * duration of each catalog statement, the way REFRESH MATERIALIZED VIEW
- * switches to the view's owner.  Statements run through SPI between
- * dp_catalog_connect() and dp_catalog_finish(), with every user-supplied
- * value passed as a parameter.  The statements on the release catalog are
- * here; those on the sharing tables live with their functions (access.c,
- * registry.c, subscribe.c) and use dp_catalog_exec().
+ * writable by anyone else.  The SQL-callable functions run with the
+ * caller's privileges, check them like core commands do, and then read and
+ * write the catalog as its owner, the way REFRESH MATERIALIZED VIEW
+ * switches to the view's owner.
+ *
+ * Every statement goes through one primitive, dp_run_as(): it runs one
+ * statement as a role, with every user-supplied value as a parameter,
+ * under a stated snapshot policy (DpAccess), undoes any setting the
+ * statement changed, and copies the rows into the caller's memory context,
+ * so that no result outlives the SPI connection that made it.  Catalog
+ * reads see the latest committed catalog and this transaction's changes,
+ * whatever the isolation level, so that a check never passes on a stale
+ * snapshot; writes use the transaction's snapshot and row locks, which
+ * make a concurrent change wait or, above READ COMMITTED, fail to
+ * serialize.  The statements on the release catalog are here; those on the
+ * sharing tables live with their functions (access.c, registry.c,
+ * subscribe.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -39,16 +47,9 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-/* see dp_catalog_connect() */
-static bool catalog_read_only = true;
-/* the mode of the caller a nested use interrupted */
-static bool outer_read_only = true;
-
 static void extension_row(Oid *nspid, Oid *owner);
 static List *release_output_names(int64 release_id);
 static void column_arrays(List *columns, Datum *arrays);
-static int	run_as(Oid role, const char *sql, int nargs, Oid *argtypes,
-				   Datum *values, const char *nulls, bool read_only);
 
 /*
  * Run one statement through SPI as "role" (InvalidOid: as the caller), and
@@ -205,126 +206,6 @@ dp_catalog_owner(void)
 
 	extension_row(&nspid, &owner);
 	return owner;
-}
-
-/*
- * Start using the catalog.  Read-only callers (diff, next_version) see it
- * as of their statement's snapshot.  Writers see every statement with a
- * fresh snapshot, so that after waiting for a concurrent publish() they
- * check against what it committed.
- */
-void
-dp_catalog_connect(bool read_only)
-{
-	catalog_read_only = read_only;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-}
-
-void
-dp_catalog_finish(void)
-{
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-}
-
-/*
- * Read-only use by the guard, which runs inside DDL that may come from one
- * of dataproduct's own functions in the middle of its catalog work: that
- * caller's mode comes back afterwards.  (The guard does not nest in
- * itself, and an error it raises ends its caller too.)
- */
-void
-dp_catalog_connect_nested(void)
-{
-	outer_read_only = catalog_read_only;
-	dp_catalog_connect(true);
-}
-
-void
-dp_catalog_finish_nested(void)
-{
-	dp_catalog_finish();
-	catalog_read_only = outer_read_only;
-}
-
-/*
- * Run one statement through SPI as "role".  The previous user and security
- * context come back on error too: transaction abort restores them.
- */
-static int
-run_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values,
-	   const char *nulls, bool read_only)
-{
-	Oid			save_userid;
-	int			save_sec_context;
-	int			ret;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(role, save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
-								read_only, 0);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-	return ret;
-}
-
-/*
- * Run one catalog statement as the catalog owner.
- */
-int
-dp_catalog_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
-			const char *nulls)
-{
-	return run_as(dp_catalog_owner(), sql, nargs, argtypes, values, nulls,
-				  catalog_read_only);
-}
-
-/*
- * Run a DDL statement as "role", so that the objects it creates belong to
- * that role and every lookup it makes is checked against its privileges.
- */
-void
-dp_execute_as(Oid role, const char *sql)
-{
-	run_as(role, sql, 0, NULL, NULL, NULL, false);
-}
-
-/*
- * Run a statement as the caller, with no change of user or security
- * context: DDL on the caller's own objects, temporary tables, and queries
- * on foreign tables, which use the caller's user mapping.
- */
-void
-dp_execute(const char *sql, int nargs, Oid *argtypes, Datum *values)
-{
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values,
-											NULL, false, 0);
-
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-}
-
-/* A value of the last result, as text; NULL for SQL NULL */
-char *
-dp_result_text(int row, int col)
-{
-	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
-}
-
-/* A column that is NOT NULL in the catalog, as a Datum */
-Datum
-dp_result_datum(int row, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
-								  SPI_tuptable->tupdesc, col, &isnull);
-
-	Assert(!isnull);
-	return d;
 }
 
 /* A text argument and its null flag */

@@ -183,7 +183,8 @@ extern DpImpact dp_impact_against_major(const char *product, int32 major,
  *	DP_READ			read-only, as of the calling statement's snapshot
  *	DP_READ_LATEST	read-only, as of the latest committed state of the
  *					database and what this transaction changed, whatever
- *					the isolation level: what the guard decides from
+ *					the isolation level: what every catalog read decides
+ *					from, the guard's above all
  *	DP_WRITE		may write; sees what earlier statements committed
  *					(at READ COMMITTED) and changed
  */
@@ -214,19 +215,11 @@ extern bool dp_rows_isnull(DpRows *rows, uint64 row, int col);
 extern Datum dp_rows_datum(DpRows *rows, uint64 row, int col);
 extern Oid	dp_extension_schema(void);
 extern Oid	dp_catalog_owner(void);
-extern int	dp_catalog_exec(const char *sql, int nargs, Oid *argtypes,
-							Datum *values, const char *nulls);
-extern char *dp_result_text(int row, int col);
-extern Datum dp_result_datum(int row, int col);
 extern Datum dp_text_or_null(const char *str, char *null);
 extern Datum dp_name_datum(const char *str);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern void dp_lock_major(const char *product, int32 major, bool exclusive);
 extern void dp_lock_product(const char *product);
-extern void dp_catalog_connect(bool read_only);
-extern void dp_catalog_finish(void);
-extern void dp_catalog_connect_nested(void);
-extern void dp_catalog_finish_nested(void);
 extern DpProduct *dp_get_product(const char *name, bool lock);
 extern List *dp_get_releases(const char *product, int32 major);
 extern DpRelease *dp_find_release(const char *product, DpVersion version);
@@ -244,20 +237,12 @@ extern void dp_insert_major(const char *product, int32 major,
 extern int64 dp_insert_release(const char *product, DpVersion version,
 							   const char *notes);
 extern void dp_insert_contract(int64 release_id, List *outputs);
-extern void dp_execute_as(Oid role, const char *sql);
-extern void dp_execute(const char *sql, int nargs, Oid *argtypes,
-					   Datum *values);
 extern bool dp_any_live_major(void);
 extern bool dp_find_live_major(const char *schema, char **product,
 							   int32 *major, char **version);
 extern List *dp_live_major_schemas(void);
 extern DpOutput *dp_promised_output(const char *product, int32 major,
 									const char *output);
-
-/* registry.c */
-extern void dp_delete_registration(const char *product, int32 major,
-								   const char *system, const char *database,
-								   const char *server);
 
 /* remote.c */
 extern ForeignServer *dp_remote_server(const char *name);
