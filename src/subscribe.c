@@ -135,11 +135,11 @@ dp_subscribe(PG_FUNCTION_ARGS)
 							"LOCK TABLE dataproduct.subscription IN EXCLUSIVE MODE",
 							0, NULL, NULL, NULL);
 	check_not_subscribed(server_name, product, major, local_schema);
-	check_schema_owner(local_schema);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
 	warn_if_deprecated(remote);
 	contract = dp_remote_contract(product, remote->latest);
+	check_schema_owner(local_schema);
 	check_names_free(local_schema, output_names(contract));
 	dp_remote_register(server, remote, local_schema);
 
