@@ -23,7 +23,7 @@ PGFILEDESC = "dataproduct - semantically versioned data products"
 
 DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 
-REGRESS = setup domain semver publish compat plans security guard guard_deep access sharing upgrade teardown
+REGRESS = setup domain semver publish compat plans security guard guard_deep access sharing upgrade hostile teardown
 
 ISOLATION = concurrent_publish guard_sessions guard_snapshots access_registry
 ISOLATION_OPTS = --inputdir=test
