@@ -127,7 +127,8 @@ echo "$errors error(s) in $(ls "$logdir"/valgrind.*.log | wc -l) process logs"
 if [ "$errors" -gt 0 ]; then
 	awk '/VALGRINDERROR-BEGIN/ { on = 1; block = ""; next }
 	     /VALGRINDERROR-END/ { on = 0; if (!(block in seen)) { seen[block] = 1; print block "----" } next }
-	     on { sub(/^==[0-9]+== /, ""); block = block $0 "\n" }' \
+	     on { sub(/^==[0-9]+== /, ""); if ($0 ~ /^ Address /) next;
+	          gsub(/0x[0-9A-F]+/, "0x..."); block = block $0 "\n" }' \
 		"$logdir"/valgrind.*.log >"$logdir/errors.txt"
 	echo "$(grep -c '^----$' "$logdir/errors.txt") distinct; all in $logdir/errors.txt"
 	head -n 300 "$logdir/errors.txt"
