@@ -878,7 +878,7 @@ warn_if_deprecated(DpRemoteMajor *major)
 			(errmsg("major version %d of data product \"%s\" is deprecated",
 					major->latest.major, major->product),
 			 major->sunset ?
-			 errdetail("Its producer retires it after %s.", major->sunset) : 0,
+			 errdetail("Its producer plans to stop serving it after %s.", major->sunset) : 0,
 			 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
 }
 
