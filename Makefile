@@ -31,9 +31,9 @@ ISOLATION_OPTS = --inputdir=test
 TAP_TESTS = 1
 PROVE_TESTS = $(wildcard test/t/*.pl)
 
-# every warning but the one PostgreSQL's own headers trigger
+# every warning, as an error, but the one PostgreSQL's own headers trigger
 # (-Wunused-parameter, in lib/ilist.h and storage/bufpage.h)
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Werror
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
