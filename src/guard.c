@@ -134,6 +134,7 @@ static char *object_description(const ObjectAddress *object, Node *parsetree);
 static char *type_description(Oid typid, Node *parsetree);
 static void check_relation_readers(Oid relid, Node *parsetree);
 static void check_readers_of(Oid classid, Oid objid, Node *parsetree);
+static bool changes_readers(Node *parsetree);
 static void check_foreign_options(Oid relid, DpReachedView *reached,
 								  Node *parsetree);
 static void check_view_contract(Oid relid, DpReachedView *reached);
@@ -536,8 +537,35 @@ check_readers_of(Oid classid, Oid objid, Node *parsetree)
 			check_view_contract(objid, reached);
 			check_foreign_options(objid, reached, parsetree);
 		}
-		dp_check_view_readable(reached, refusal_level(), rls);
+		if (changes_readers(parsetree))
+			dp_check_view_readable(reached, refusal_level(), rls);
 	}
+}
+
+/*
+ * Commands that can change whether a version view can read what it reads:
+ * privileges and owners, view options (security_invoker), row-level
+ * security, view rules, materialized view contents.  Other commands leave
+ * readers alone, and pg_restore runs them (constraints, indexes) before it
+ * restores privileges.
+ */
+static bool
+changes_readers(Node *parsetree)
+{
+	static const AlterTableType subtypes[] = {
+		AT_ChangeOwner, AT_SetRelOptions, AT_ResetRelOptions,
+		AT_ReplaceRelOptions, AT_EnableRowSecurity, AT_ForceRowSecurity
+	};
+
+	if (is_privilege_command(parsetree) || IsA(parsetree, RefreshMatViewStmt) ||
+		IsA(parsetree, RuleStmt) || IsA(parsetree, ViewStmt))
+		return true;
+	for (size_t i = 0; i < lengthof(subtypes); i++)
+	{
+		if (has_subcommand(parsetree, subtypes[i]))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -585,6 +613,8 @@ check_view_contract(Oid relid, DpReachedView *reached)
 							 true, 0, false);
 	now->name = pstrdup(RelationGetRelationName(view));
 	now->columns = dp_relation_columns(view);
+	now->security_barrier = RelationIsSecurityView(view);
+	now->security_invoker = RelationHasSecurityInvoker(view);
 	relation_close(view, NoLock);
 	AtEOXact_GUC(true, save_nestlevel);
 
@@ -592,11 +622,9 @@ check_view_contract(Oid relid, DpReachedView *reached)
 	if (promised == NULL)
 		return;
 
-	/* definitions, comments and view options are not what is checked here */
+	/* definitions and comments are not what is checked here */
 	now->definition = promised->definition;
 	now->source = promised->source;
-	now->security_barrier = promised->security_barrier;
-	now->security_invoker = promised->security_invoker;
 	foreach(lc, dp_compare_contracts(list_make1(promised), list_make1(now)))
 	{
 		DpChange   *change = lfirst(lc);
