@@ -3,6 +3,9 @@
 #
 # Usage: test/run-tests.sh [MAKE_VARIABLE=value ...]
 #   e.g. test/run-tests.sh PROVE_FLAGS=--verbose
+#        test/run-tests.sh REGRESS="setup compat teardown" ISOLATION= PROVE_TESTS=test/t/004_crash_recovery.pl
+#   Each suite runs its own list only: REGRESS in the regression suite,
+#   ISOLATION in the isolation suite, PROVE_TESTS in the TAP suite.
 #
 # Works from any directory, as root (CI) or as a user who can sudo.
 #  1. installs missing packages (test/install-deps.sh);
@@ -76,7 +79,7 @@ for suite in $SUITES; do
 	tap)       vars=(REGRESS= ISOLATION=) ;;
 	esac
 	printf '\n=== Suite: %s\n' "$suite"
-	if make -s --no-print-directory installcheck "${vars[@]}" "$@"; then
+	if make -s --no-print-directory installcheck "$@" "${vars[@]}"; then
 		echo "suite $suite: ok"
 	else
 		echo "suite $suite: FAILED"

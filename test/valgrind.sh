@@ -3,7 +3,9 @@
 # running under valgrind's memcheck, and report every memory error.
 #
 # Usage: test/valgrind.sh [MAKE_VARIABLE=value ...]
-#   e.g. test/valgrind.sh REGRESS="setup compat teardown" ISOLATION=
+#   e.g. test/valgrind.sh REGRESS="setup compat teardown" ISOLATION=guard_sessions
+#   (REGRESS is run by the regression suite only, ISOLATION by the
+#   isolation suite only)
 #   extra valgrind options go in VALGRIND_OPTS (valgrind reads it), e.g.
 #   VALGRIND_OPTS=--track-origins=yes test/valgrind.sh
 #
@@ -90,7 +92,7 @@ for suite in regress isolation; do
 	isolation) vars=(TAP_TESTS= REGRESS=) ;;
 	esac
 	printf '\n=== Suite: %s\n' "$suite"
-	if make -C "$build" -s --no-print-directory installcheck "${vars[@]}" "$@"; then
+	if make -C "$build" -s --no-print-directory installcheck "$@" "${vars[@]}"; then
 		echo "suite $suite: ok"
 	else
 		echo "suite $suite: FAILED"
