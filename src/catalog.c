@@ -50,6 +50,7 @@
 static void extension_row(Oid *nspid, Oid *owner);
 static List *release_output_names(int64 release_id);
 static void column_arrays(List *columns, Datum *arrays);
+static bool has_security_columns(void);
 
 /*
  * Run one statement through SPI as "role" (InvalidOid: as the caller), and
@@ -330,8 +331,13 @@ dp_release_contract(int64 release_id)
 	ListCell   *lc;
 	uint64		row = 0;
 
-	rows = dp_catalog_query(DP_READ_LATEST, "SELECT name, source, source_kind, definition, description,"
+	rows = dp_catalog_query(DP_READ_LATEST, has_security_columns() ?
+							"SELECT name, source, source_kind, definition, description,"
 							" security_barrier, security_invoker"
+							" FROM dataproduct.release_output"
+							" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name" :
+							"SELECT name, source, source_kind, definition, description,"
+							" false, false"
 				" FROM dataproduct.release_output"
 				" WHERE release_id OPERATOR(pg_catalog.=) $1 ORDER BY name",
 				1, argtypes, values, NULL);
@@ -520,6 +526,7 @@ dp_insert_release(const char *product, DpVersion version, const char *notes)
 void
 dp_insert_contract(int64 release_id, List *outputs)
 {
+	bool		security = has_security_columns();
 	ListCell   *lc;
 
 	foreach(lc, outputs)
@@ -541,22 +548,37 @@ dp_insert_contract(int64 release_id, List *outputs)
 		values[7] = BoolGetDatum(o->security_invoker);
 		column_arrays(o->columns, &values[8]);
 		(void) dp_catalog_query(DP_WRITE,
-								"WITH output AS ("
-								" INSERT INTO dataproduct.release_output"
-								" (release_id, name, source, source_kind, definition,"
-								"  description, security_barrier, security_invoker)"
-								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8))"
-								" INSERT INTO dataproduct.release_column"
-								" (release_id, output, position, name, type, not_null,"
-								"  description)"
-								" SELECT $1, $2, c.position, c.name, c.type, c.not_null,"
-								"  c.description"
-								" FROM ROWS FROM (pg_catalog.unnest($9), pg_catalog.unnest($10),"
-								"  pg_catalog.unnest($11), pg_catalog.unnest($12))"
-								"  WITH ORDINALITY AS c(name, type, not_null, description,"
-								"  position)",
+								psprintf("WITH output AS ("
+										 " INSERT INTO dataproduct.release_output"
+										 " (release_id, name, source, source_kind,"
+										 "  definition, description%s)"
+										 " VALUES ($1, $2, $3, $4, $5, $6%s))"
+										 " INSERT INTO dataproduct.release_column"
+										 " (release_id, output, position, name, type,"
+										 "  not_null, description)"
+										 " SELECT $1, $2, c.position, c.name, c.type,"
+										 "  c.not_null, c.description"
+										 " FROM ROWS FROM (pg_catalog.unnest($9),"
+										 "  pg_catalog.unnest($10), pg_catalog.unnest($11),"
+										 "  pg_catalog.unnest($12)) WITH ORDINALITY"
+										 "  AS c(name, type, not_null, description, position)",
+										 security ? ", security_barrier, security_invoker" : "",
+										 security ? ", $7, $8" : ""),
 								12, types, values, nulls);
 	}
+}
+
+/*
+ * Does the catalog record a view's security options?  Not before ALTER
+ * EXTENSION dataproduct UPDATE TO '0.3.0', while the library is already
+ * new: releases published then promise none, as 0.2.0 did.
+ */
+static bool
+has_security_columns(void)
+{
+	Oid			relid = get_relname_relid("release_output", dp_extension_schema());
+
+	return get_attnum(relid, "security_barrier") != InvalidAttrNumber;
 }
 
 /*
