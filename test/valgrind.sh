@@ -7,13 +7,13 @@
 #   (REGRESS is run by the regression suite only, ISOLATION by the
 #   isolation suite only)
 #   extra valgrind options go in VALGRIND_OPTS (valgrind reads it), e.g.
-#   VALGRIND_OPTS=--track-origins=yes test/valgrind.sh
+#   VALGRIND_OPTS=--num-callers=60 test/valgrind.sh
 #
 # Like test/run-tests.sh: installs what is missing (and Debian's valgrind
 # package), builds a copy of the sources and installs it, then, as an
 # unprivileged user, creates a cluster with initdb, starts
 #   valgrind --trace-children=yes --suppressions=test/valgrind.supp \
-#            --error-exitcode=1 ... postgres -D <data>
+#            --error-exitcode=1 --track-origins=yes ... postgres -D <data>
 # listening on a Unix socket only, runs `make installcheck` (REGRESS and
 # ISOLATION; the TAP tests start servers of their own and are left out),
 # stops the server and summarizes valgrind's logs: every error, and the
@@ -72,6 +72,7 @@ mkdir "$sock"
 	cat "$logdir/initdb.log"; exit 1; }
 valgrind --trace-children=yes --suppressions="$build/test/valgrind.supp" \
 	--error-exitcode=1 --leak-check=no --num-callers=40 --read-var-info=no \
+	--track-origins=yes \
 	--error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END \
 	--log-file="$logdir/valgrind.%p.log" \
 	"$bindir/postgres" -D "$data" -k "$sock" -c listen_addresses= -p 5432 \
