@@ -118,7 +118,7 @@ REFRESH MATERIALIZED VIEW gd.snap;
 SELECT count(*) FROM depth_v1.snap;
 
 -- a foreign table output: its options and its user mapping
-CREATE EXTENSION postgres_fdw;
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 CREATE SERVER gd_loop FOREIGN DATA WRAPPER postgres_fdw
     OPTIONS (dbname :'DBNAME');
 CREATE USER MAPPING FOR regress_gd_owner SERVER gd_loop;
@@ -171,7 +171,6 @@ UPDATE dataproduct.major_version SET status = 'retired'
  WHERE product IN ('depth', 'far');
 DROP SCHEMA gd, gdtypes CASCADE;
 DROP SERVER gd_loop CASCADE;
-DROP EXTENSION postgres_fdw;
 RESET dataproduct.guard;
 DROP OWNED BY regress_gd_owner, regress_gd_mid, regress_gd_other;
 DROP ROLE regress_gd_owner, regress_gd_mid, regress_gd_other;
