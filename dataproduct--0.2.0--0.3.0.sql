@@ -22,18 +22,22 @@ COMMENT ON COLUMN dataproduct.release_output.security_barrier IS
 COMMENT ON COLUMN dataproduct.release_output.security_invoker IS
     'The output checks the privileges of its reader, not of its owner, on what it reads';
 UPDATE dataproduct.release_output o
-   SET security_barrier = COALESCE(v.barrier, false),
-       security_invoker = COALESCE(v.invoker, false)
-  FROM dataproduct.release r
-  JOIN dataproduct.major_version m USING (product, major),
-       LATERAL (SELECT pg_catalog.bool_or(opt IN ('security_barrier=true', 'security_barrier=on')) AS barrier,
-                       pg_catalog.bool_or(opt IN ('security_invoker=true', 'security_invoker=on')) AS invoker
-                  FROM pg_catalog.pg_class c
-                  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace,
-                       pg_catalog.unnest(c.reloptions) AS opt
-                 WHERE n.nspname OPERATOR(pg_catalog.=) m.schema_name
-                   AND c.relname OPERATOR(pg_catalog.=) o.name) v
- WHERE o.release_id OPERATOR(pg_catalog.=) r.release_id;
+   SET security_barrier = v.barrier, security_invoker = v.invoker
+  FROM (SELECT r.release_id, c.relname,
+               EXISTS (SELECT FROM pg_catalog.pg_options_to_table(c.reloptions) opt
+                        WHERE opt.option_name OPERATOR(pg_catalog.=) 'security_barrier'
+                          AND opt.option_value::pg_catalog.bool) AS barrier,
+               EXISTS (SELECT FROM pg_catalog.pg_options_to_table(c.reloptions) opt
+                        WHERE opt.option_name OPERATOR(pg_catalog.=) 'security_invoker'
+                          AND opt.option_value::pg_catalog.bool) AS invoker
+          FROM dataproduct.release r
+          JOIN dataproduct.major_version m USING (product, major)
+          JOIN pg_catalog.pg_namespace n
+            ON n.nspname OPERATOR(pg_catalog.=) m.schema_name
+          JOIN pg_catalog.pg_class c
+            ON c.relnamespace OPERATOR(pg_catalog.=) n.oid) v
+ WHERE o.release_id OPERATOR(pg_catalog.=) v.release_id
+   AND o.name OPERATOR(pg_catalog.=) v.relname;
 
 -- [guard]
 
