@@ -119,8 +119,10 @@ SELECT count(*) FROM depth_v1.snap;
 
 -- a foreign table output: its options and its user mapping
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS socket_dir,
+       current_setting('port') AS port \gset
 CREATE SERVER gd_loop FOREIGN DATA WRAPPER postgres_fdw
-    OPTIONS (dbname :'DBNAME');
+    OPTIONS (host :'socket_dir', port :'port', dbname :'DBNAME');
 CREATE USER MAPPING FOR regress_gd_owner SERVER gd_loop;
 CREATE FOREIGN TABLE gd.remote_base (id int NOT NULL)
     SERVER gd_loop OPTIONS (schema_name 'gd', table_name 'base');

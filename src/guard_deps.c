@@ -377,8 +377,15 @@ check_source(ReadCheck *check, Oid relid, List *attnums, Oid reader,
 	if (check->check_rls && check_enable_rls(relid, reader, true) == RLS_ENABLED)
 		refuse_read(check, through, getObjectDescription(&object, false),
 					"rls", reader);
-	next_reader = relkind == RELKIND_VIEW && RelationHasSecurityInvoker(rel) ?
-		reader : rel->rd_rel->relowner;
+	/*
+	 * A security_invoker view checks what it reads against the session's
+	 * user, not the view above it: the version's consumers, who hold no
+	 * privileges on what lies under the version.
+	 */
+	if (relkind == RELKIND_VIEW && RelationHasSecurityInvoker(rel))
+		refuse_read(check, through, getObjectDescription(&object, false),
+					"invoker", reader);
+	next_reader = rel->rd_rel->relowner;
 	relation_close(rel, AccessShareLock);
 
 	if (relkind == RELKIND_VIEW && !list_member_oid(check->visited, relid) &&
@@ -442,6 +449,14 @@ refuse_read(ReadCheck *check, Oid through, const char *what, const char *why,
 				 dp_guard_off_hint() ? 0 :
 				 errhint("Keep the privilege granted to role \"%s\", or publish a new major version that does not need it.",
 						 rolename)));
+	else if (strcmp(why, "invoker") == 0)
+		ereport(check->elevel,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s must not check the privileges of its invoker", what),
+				 errdetail("%s, and its consumers would need privileges on everything under it.",
+						   detail),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Leave security_invoker off on views that versions read.")));
 	else if (strcmp(why, "populated") == 0)
 		ereport(check->elevel,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
