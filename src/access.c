@@ -66,9 +66,15 @@ dp_revoke_access(PG_FUNCTION_ARGS)
 {
 	DpMajor    *major;
 	Oid			grantee;
-	bool		force = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	bool		force;
 
+	if (PG_ARGISNULL(3) && !PG_ARGISNULL(0) && !PG_ARGISNULL(1) &&
+		!PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("product, major, grantee and force must not be null")));
 	major = access_arguments(fcinfo, "revoke access to", &grantee);
+	force = PG_GETARG_BOOL(3);
 	/* wait for registrations in progress, and see what they committed */
 	dp_lock_major(major->product->name, major->latest.major, true);
 	AcceptInvalidationMessages();

@@ -86,7 +86,7 @@ dp_run_as(Oid role, DpAccess access, const char *sql, int nargs,
 								access != DP_WRITE, 0);
 	if (access == DP_READ_LATEST)
 		PopActiveSnapshot();
-	AtEOXact_GUC(true, save_nestlevel);
+	AtEOXact_GUC(false, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));

@@ -666,6 +666,8 @@ check_type_users(Oid typid, Node *parsetree)
 		DpVersionSchema *vs = dp_version_schema_of(get_rel_namespace(column->objectId));
 		Oid			coltype = get_atttype(column->objectId, column->objectSubId);
 
+		if (vs == NULL)
+			continue;			/* its schema went meanwhile */
 		ereport(refusal_level(),
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 				 errmsg("cannot alter type %s", type_description(typid, parsetree)),
