@@ -115,7 +115,8 @@ dp_version_schema_by_name(const char *name)
 	if (found.live)
 	{
 		strlcpy(found.product, product, NAMEDATALEN);
-		strlcpy(found.version, version, sizeof(found.version));
+		/* a major whose first release is being published has none yet */
+		strlcpy(found.version, version ? version : "(none)", sizeof(found.version));
 	}
 	if (built_generation == started && started == generation)
 	{
