@@ -166,12 +166,48 @@ IMPORT FOREIGN SCHEMA gd LIMIT TO (base) FROM SERVER gd_loop INTO depth_v1;
 CREATE CONVERSION depth_v1.myconv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
 :verify
 
+--
+-- More of the same classes: a table's row type as a contract type, an
+-- extension's types moved with it, a table turned into a view, default
+-- privileges in a version schema, policies under row-level security, and
+-- the triggers of the extension's own catalog
+--
+CREATE SCHEMA gdext;
+CREATE EXTENSION seg SCHEMA gdext;
+CREATE TABLE gd.rowy (id int NOT NULL, s gdext.seg);
+CREATE VIEW gd.whole AS SELECT r AS entry, r.id FROM gd.rowy r;
+CREATE TABLE gd.empt (id int NOT NULL, t text);
+CREATE TABLE gd.rls (id int NOT NULL);
+INSERT INTO gd.rls VALUES (1), (2);
+ALTER TABLE gd.rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everything ON gd.rls TO regress_gd_owner USING (true);
+GRANT SELECT ON gd.rowy, gd.whole, gd.empt, gd.rls TO regress_gd_owner;
+SELECT dataproduct.create_product('more', 'deep');
+SELECT dataproduct.publish('more', '1.0.0', '{gd.whole,gd.empt,gd.rls}');
+SELECT output, column_name, type FROM dataproduct.contract_columns
+ WHERE product = 'more' ORDER BY output, position;
+ALTER TABLE gd.rowy ADD COLUMN extra int;
+ALTER TABLE gd.rowy RENAME TO rowz;
+ALTER EXTENSION seg SET SCHEMA gd;
+CREATE RULE "_RETURN" AS ON SELECT TO gd.empt DO INSTEAD
+    SELECT id, 'x'::text AS t FROM gd.rls;
+ALTER DEFAULT PRIVILEGES IN SCHEMA more_v1 GRANT SELECT ON TABLES TO PUBLIC;
+ALTER POLICY everything ON gd.rls USING (id = 1);
+CREATE POLICY nothing ON gd.rls AS RESTRICTIVE TO regress_gd_owner USING (false);
+DROP POLICY everything ON gd.rls;
+SELECT count(*) FROM more_v1.rls;
+-- a policy for other roles changes nothing the version reads
+CREATE POLICY others ON gd.rls TO regress_gd_other USING (true);
+DROP POLICY others ON gd.rls;
+DROP TRIGGER guard_catalog_changed ON dataproduct.major_version;
+ALTER TABLE dataproduct.release DISABLE TRIGGER guard_catalog_changed;
+
 -- clean up, with the switch off; the versions end as retired ones would
 SET dataproduct.guard = off;
-DROP SCHEMA depth_v1, far_v1 CASCADE;
+DROP SCHEMA depth_v1, far_v1, more_v1 CASCADE;
 UPDATE dataproduct.major_version SET status = 'retired'
- WHERE product IN ('depth', 'far');
-DROP SCHEMA gd, gdtypes CASCADE;
+ WHERE product IN ('depth', 'far', 'more');
+DROP SCHEMA gd, gdtypes, gdext CASCADE;
 DROP SERVER gd_loop CASCADE;
 RESET dataproduct.guard;
 DROP OWNED BY regress_gd_owner, regress_gd_mid, regress_gd_other;

@@ -250,7 +250,8 @@ extern void dp_remote_open(ForeignServer *server);
 extern void dp_remote_close(void);
 extern DpRemoteMajor *dp_remote_major(ForeignServer *server,
 									  const char *product, int32 major);
-extern List *dp_remote_contract(const char *product, DpVersion version);
+extern List *dp_remote_contract(ForeignServer *server, const char *product,
+								DpVersion version);
 extern void dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 							   const char *local_schema);
 extern void dp_remote_unregister(ForeignServer *server, const char *product,

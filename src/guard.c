@@ -52,6 +52,7 @@
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_trigger.h"
@@ -78,6 +79,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
@@ -96,21 +98,25 @@ static int	guard_bypass = 0;
 typedef struct DroppedObject
 {
 	Oid			classid;
+	Oid			objid;
 	bool		original;
 	char	   *object_type;
 	char	   *schema_name;
 	char	   *object_name;
 	char	   *object_identity;
 	char	   *server_name;	/* of a user mapping */
+	char	   *parent_schema;	/* of a trigger's, rule's or policy's relation */
 } DroppedObject;
 
 static bool guard_inactive(void);
+static bool is_own_extension_command(Node *parsetree);
 static void check_extension_schema_rename(Node *parsetree);
 static bool guards_extension(Node *parsetree);
 static bool checked_by_parsetree(Node *parsetree, bool any_live);
+static bool changes_row_type(Node *parsetree);
 static Tuplestorestate *event_trigger_rows(Oid funcid, TupleDesc *desc);
 static char *slot_text(TupleTableSlot *slot, int attnum);
-static char *first_array_text(Datum array);
+static char *array_text(Datum array, int i);
 static List *collected_commands(void);
 static List *dropped_objects(void);
 static Oid	trigger_relation(Oid trigid);
@@ -141,19 +147,53 @@ static void check_view_contract(Oid relid, DpReachedView *reached);
 static void check_type_users(Oid typid, Node *parsetree);
 static void check_schema_types(Oid nspid, Node *parsetree);
 static void check_grant(InternalGrant *istmt, Node *parsetree);
+static void check_default_privileges(Node *parsetree);
+static void check_rule(Oid ruleid, Node *parsetree);
+static Oid	policy_relation(Oid policyid, Snapshot snapshot, List **roles);
+static void check_policy_readers(Oid relid, List *roles);
 static void check_user_mapping_readers(const char *server);
+static void check_extension_drops(List *dropped);
 static bool type_change_is_harmless(Node *parsetree);
 static Oid	namespace_of(const ObjectAddress *object);
+static void check_member_types(Oid extid, Node *parsetree);
+static List *types_depending_on(Oid classid, Oid objid);
 static int	refusal_level(void);
 
 /*
- * The guard stays out of the way of dataproduct's own functions, of
- * extension scripts, of pg_upgrade and of the emergency switch.
+ * The guard stays out of the way of dataproduct's own functions, of its
+ * own extension scripts and of pg_upgrade; another extension's script is
+ * guarded like any other DDL.
  */
 static bool
 guard_inactive(void)
 {
-	return guard_bypass > 0 || creating_extension || IsBinaryUpgrade;
+	return guard_bypass > 0 || IsBinaryUpgrade ||
+		(creating_extension &&
+		 CurrentExtensionObject == get_extension_oid("dataproduct", true));
+}
+
+/*
+ * Is this statement CREATE, ALTER or DROP EXTENSION dataproduct, which may
+ * change the extension's own objects?
+ */
+static bool
+is_own_extension_command(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, CreateExtensionStmt))
+		return strcmp(((CreateExtensionStmt *) parsetree)->extname, "dataproduct") == 0;
+	if (IsA(parsetree, AlterExtensionStmt))
+		return strcmp(((AlterExtensionStmt *) parsetree)->extname, "dataproduct") == 0;
+	if (!IsA(parsetree, DropStmt) ||
+		((DropStmt *) parsetree)->removeType != OBJECT_EXTENSION)
+		return false;
+	foreach(lc, ((DropStmt *) parsetree)->objects)
+	{
+		if (strcmp(strVal(lfirst(lc)), "dataproduct") == 0)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -277,8 +317,25 @@ checked_by_parsetree(Node *parsetree, bool any_live)
 	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
 		check_type_users(get_rel_type_id(relid), parsetree);
 	else if (IsA(parsetree, AlterTableStmt))
+	{
 		check_relation_readers(relid, parsetree);
+		if (changes_row_type(parsetree))
+			check_type_users(get_rel_type_id(relid), parsetree);
+	}
 	return true;
+}
+
+/*
+ * Commands that change a relation's row type, which a contract column can
+ * have: its columns, its name, its schema.
+ */
+static bool
+changes_row_type(Node *parsetree)
+{
+	return has_subcommand(parsetree, AT_AddColumn) ||
+		has_subcommand(parsetree, AT_DropColumn) ||
+		has_subcommand(parsetree, AT_AlterColumnType) ||
+		IsA(parsetree, RenameStmt) || IsA(parsetree, AlterObjectSchemaStmt);
 }
 
 static void
@@ -309,6 +366,18 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 		case SCT_Grant:
 			check_grant(cmd->d.grant.istmt, parsetree);
 			return;
+		case SCT_CreateOpClass:
+			object = cmd->d.createopc.address;
+			break;
+		case SCT_AlterOpFamily:
+			object = cmd->d.opfam.address;
+			break;
+		case SCT_AlterTSConfig:
+			object = cmd->d.atscfg.address;
+			break;
+		case SCT_AlterDefaultPrivileges:
+			check_default_privileges(parsetree);
+			return;
 		default:
 			return;
 	}
@@ -333,11 +402,147 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 		get_rel_relkind(object.objectId) == RELKIND_COMPOSITE_TYPE)
 		check_type_users(get_rel_type_id(object.objectId), parsetree);
 	else if (object.classId == RelationRelationId)
+	{
 		check_relation_readers(object.objectId, parsetree);
+		if (changes_row_type(parsetree))
+			check_type_users(get_rel_type_id(object.objectId), parsetree);
+	}
 	else if (object.classId == RewriteRelationId)
-		check_relation_readers(dp_rule_relation(object.objectId), parsetree);
+		check_rule(object.objectId, parsetree);
 	else if (object.classId == TypeRelationId)
 		check_type_users(object.objectId, parsetree);
+	else if (object.classId == PolicyRelationId)
+	{
+		List	   *roles;
+		Oid			relid = policy_relation(object.objectId, NULL, &roles);
+
+		check_policy_readers(relid, roles);
+	}
+}
+
+/*
+ * ALTER DEFAULT PRIVILEGES IN SCHEMA of a version schema would give the
+ * views of later releases privileges nobody granted through
+ * grant_access(), or take them away.
+ */
+static void
+check_default_privileges(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (!IsA(parsetree, AlterDefaultPrivilegesStmt))
+		return;
+	foreach(lc, ((AlterDefaultPrivilegesStmt *) parsetree)->options)
+	{
+		DefElem    *option = lfirst(lc);
+		ListCell   *lc2;
+
+		if (strcmp(option->defname, "schemas") != 0)
+			continue;
+		foreach(lc2, (List *) option->arg)
+		{
+			char	   *schema = strVal(lfirst(lc2));
+			DpVersionSchema *vs = dp_version_schema_by_name(schema);
+			ObjectAddress object;
+
+			if (vs == NULL)
+				continue;
+			ObjectAddressSet(object, NamespaceRelationId,
+							 get_namespace_oid(schema, false));
+			refuse_version_schema_change(&object, vs, parsetree, false);
+		}
+	}
+}
+
+/*
+ * A rule on a relation that version views read: a new or replaced SELECT
+ * rule must keep their contracts, and CREATE RULE "_RETURN" on a table,
+ * which turns it into a view, would replace the rows they read.
+ */
+static void
+check_rule(Oid ruleid, Node *parsetree)
+{
+	Oid			relid = dp_rule_relation(ruleid);
+	RuleStmt   *stmt = (RuleStmt *) parsetree;
+	List	   *reached;
+
+	if (!OidIsValid(relid))
+		return;
+	check_relation_readers(relid, parsetree);
+	if (!IsA(parsetree, RuleStmt) || stmt->event != CMD_SELECT || stmt->replace)
+		return;
+	reached = dp_views_reading(RelationRelationId, relid);
+	if (reached != NIL)
+	{
+		DpReachedView *r = linitial(reached);
+
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot turn table %s into a view",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid))),
+				 errdetail("View %s, which serves %s, reads its rows.",
+						   quote_qualified_identifier(NameStr(r->vs->schema),
+													  get_rel_name(r->viewid)),
+						   dp_version_label(r->vs)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Publish the view as a new version instead.")));
+	}
+}
+
+/*
+ * The relation a row-level security policy belongs to, and the roles it
+ * applies to (InvalidOid for PUBLIC), as "snapshot" sees it: a dropped
+ * policy's row is still visible to the snapshot of the DROP statement.
+ */
+static Oid
+policy_relation(Oid policyid, Snapshot snapshot, List **roles)
+{
+	Relation	rel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+
+	*roles = NIL;
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(policyid));
+	scan = systable_beginscan(rel, PolicyOidIndexId, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, Anum_pg_policy_polroles,
+										 RelationGetDescr(rel), &isnull);
+		Datum	   *oids;
+		int			n;
+
+		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
+		deconstruct_array(DatumGetArrayTypeP(value), OIDOID, sizeof(Oid), true,
+						  TYPALIGN_INT, &oids, NULL, &n);
+		for (int i = 0; i < n; i++)
+			*roles = lappend_oid(*roles, DatumGetObjectId(oids[i]));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relid;
+}
+
+/*
+ * A policy of a relation that version views read was created, altered or
+ * dropped: where row-level security applies to what a view reads, and the
+ * policy to the role it reads with, that changes which rows its readers
+ * get.
+ */
+static void
+check_policy_readers(Oid relid, List *roles)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(relid))
+		return;
+	foreach(lc, dp_views_reading(RelationRelationId, relid))
+		dp_check_view_readable(lfirst(lc), refusal_level(), true, roles);
 }
 
 /*
@@ -377,6 +582,9 @@ check_extension(const ObjectAddress *extension, const ObjectAddress *member,
 				 dp_guard_off_hint() ? 0 :
 				 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
 
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+		check_member_types(extension->objectId, parsetree);
+
 	vs = dp_version_schema_of(nspid);
 	if (vs != NULL)
 		ereport(refusal_level(),
@@ -403,6 +611,54 @@ check_extension(const ObjectAddress *extension, const ObjectAddress *member,
 					 dp_guard_off_hint() ? 0 :
 					 errhint("Leave the objects of version schemas to dataproduct.")));
 	}
+}
+
+/*
+ * ALTER EXTENSION ... SET SCHEMA moves its types, and so renames them as
+ * contracts name them.
+ */
+static void
+check_member_types(Oid extid, Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, types_depending_on(ExtensionRelationId, extid))
+		check_type_users(lfirst_oid(lc), parsetree);
+}
+
+/*
+ * The types, and row types of relations, that depend on an object: the
+ * types in a schema, the types of an extension.
+ */
+static List *
+types_depending_on(Oid classid, Oid objid)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *types = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+		Oid			typid = InvalidOid;
+
+		if (dep->classid == TypeRelationId)
+			typid = dep->objid;
+		else if (dep->classid == RelationRelationId && dep->objsubid == 0)
+			typid = get_rel_type_id(dep->objid);
+		if (OidIsValid(typid))
+			types = lappend_oid(types, typid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return types;
 }
 
 /*
@@ -538,7 +794,7 @@ check_readers_of(Oid classid, Oid objid, Node *parsetree)
 			check_foreign_options(objid, reached, parsetree);
 		}
 		if (changes_readers(parsetree))
-			dp_check_view_readable(reached, refusal_level(), rls);
+			dp_check_view_readable(reached, refusal_level(), rls, NIL);
 	}
 }
 
@@ -689,35 +945,10 @@ check_type_users(Oid typid, Node *parsetree)
 static void
 check_schema_types(Oid nspid, Node *parsetree)
 {
-	Relation	depend = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	List	   *types = NIL;
 	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(NamespaceRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(nspid));
-	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
-
-		if (dep->classid == TypeRelationId)
-			types = lappend_oid(types, dep->objid);
-		else if (dep->classid == RelationRelationId && dep->objsubid == 0)
-			types = lappend_oid(types, get_rel_type_id(dep->objid));
-	}
-	systable_endscan(scan);
-	table_close(depend, AccessShareLock);
-
-	foreach(lc, types)
-	{
-		if (OidIsValid(lfirst_oid(lc)))
-			check_type_users(lfirst_oid(lc), parsetree);
-	}
+	foreach(lc, types_depending_on(NamespaceRelationId, nspid))
+		check_type_users(lfirst_oid(lc), parsetree);
 }
 
 /*
@@ -798,6 +1029,8 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 Datum
 dp_guard_sql_drop(PG_FUNCTION_ARGS)
 {
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+	bool		any_live;
 	List	   *dropped;
 	ListCell   *lc;
 	DroppedObject *original = NULL;
@@ -807,10 +1040,13 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 	if (guard_inactive())
 		PG_RETURN_NULL();
 
-	if (!dp_guard_prepare())
+	any_live = dp_guard_prepare();
+	dropped = dropped_objects();
+	if (!is_own_extension_command(trigdata->parsetree))
+		check_extension_drops(dropped);
+	if (!any_live)
 		PG_RETURN_NULL();
 
-	dropped = dropped_objects();
 	foreach(lc, dropped)
 	{
 		DroppedObject *d = lfirst(lc);
@@ -825,6 +1061,13 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 
 		if (d->classid == UserMappingRelationId && d->server_name != NULL)
 			check_user_mapping_readers(d->server_name);
+		if (d->classid == PolicyRelationId && ActiveSnapshotSet())
+		{
+			List	   *roles;
+			Oid			relid = policy_relation(d->objid, GetActiveSnapshot(), &roles);
+
+			check_policy_readers(relid, roles);
+		}
 		vs = dp_version_schema_by_name(d->classid == NamespaceRelationId ?
 									d->object_name : d->schema_name);
 		if (vs == NULL)
@@ -845,6 +1088,37 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 			break;
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * Nothing of the extension's own schema goes but with the extension: not
+ * the triggers on its catalog that tell every session of a new version,
+ * nor a table or function the guard reads.
+ */
+static void
+check_extension_drops(List *dropped)
+{
+	char	   *extschema = get_namespace_name(dp_extension_schema());
+	ListCell   *lc;
+
+	foreach(lc, dropped)
+	{
+		DroppedObject *d = lfirst(lc);
+		const char *schema = d->parent_schema ? d->parent_schema : d->schema_name;
+
+		if ((schema == NULL || strcmp(schema, extschema) != 0) &&
+			!(d->classid == NamespaceRelationId &&
+			  strcmp(d->object_name, extschema) == 0))
+			continue;
+		ereport(refusal_level(),
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot drop %s %s", d->object_type, d->object_identity),
+				 errdetail("It belongs to extension \"dataproduct\", whose contract guard relies on it."),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension, or DROP EXTENSION to remove it.")));
+		if (!dp_guard_enabled)
+			break;
+	}
 }
 
 /*
@@ -886,7 +1160,7 @@ check_user_mapping_readers(const char *server)
 		ListCell   *lc2;
 
 		foreach(lc2, dp_views_reading(RelationRelationId, lfirst_oid(lc)))
-			dp_check_view_readable(lfirst(lc2), refusal_level(), false);
+			dp_check_view_readable(lfirst(lc2), refusal_level(), false, NIL);
 	}
 }
 
@@ -1035,12 +1309,14 @@ dropped_objects(void)
 	Tuplestorestate *rows = event_trigger_rows(F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, &desc);
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	int			classid = SPI_fnumber(desc, "classid");
+	int			objid = SPI_fnumber(desc, "objid");
 	int			original = SPI_fnumber(desc, "original");
 	int			object_type = SPI_fnumber(desc, "object_type");
 	int			schema_name = SPI_fnumber(desc, "schema_name");
 	int			object_name = SPI_fnumber(desc, "object_name");
 	int			object_identity = SPI_fnumber(desc, "object_identity");
 	int			address_args = SPI_fnumber(desc, "address_args");
+	int			address_names = SPI_fnumber(desc, "address_names");
 	List	   *dropped = NIL;
 
 	while (tuplestore_gettupleslot(rows, true, false, slot))
@@ -1049,6 +1325,7 @@ dropped_objects(void)
 
 		slot_getallattrs(slot);
 		d->classid = DatumGetObjectId(slot->tts_values[classid - 1]);
+		d->objid = DatumGetObjectId(slot->tts_values[objid - 1]);
 		d->original = DatumGetBool(slot->tts_values[original - 1]);
 		d->object_type = slot_text(slot, object_type);
 		d->schema_name = slot_text(slot, schema_name);
@@ -1057,16 +1334,21 @@ dropped_objects(void)
 		d->server_name = NULL;
 		if (d->classid == UserMappingRelationId &&
 			!slot->tts_isnull[address_args - 1])
-			d->server_name = first_array_text(slot->tts_values[address_args - 1]);
+			d->server_name = array_text(slot->tts_values[address_args - 1], 0);
+		d->parent_schema = NULL;
+		if ((d->classid == TriggerRelationId || d->classid == RewriteRelationId ||
+			 d->classid == PolicyRelationId) &&
+			!slot->tts_isnull[address_names - 1])
+			d->parent_schema = array_text(slot->tts_values[address_names - 1], 0);
 		dropped = lappend(dropped, d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	return dropped;
 }
 
-/* The first element of a text array, or NULL */
+/* An element of a text array, counting from 0, or NULL */
 static char *
-first_array_text(Datum array)
+array_text(Datum array, int i)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -1074,7 +1356,7 @@ first_array_text(Datum array)
 
 	deconstruct_array(DatumGetArrayTypeP(array), TEXTOID, -1, false,
 					  TYPALIGN_INT, &elems, &nulls, &n);
-	return n > 0 && !nulls[0] ? TextDatumGetCString(elems[0]) : NULL;
+	return i < n && !nulls[i] ? TextDatumGetCString(elems[i]) : NULL;
 }
 
 static char *

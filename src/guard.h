@@ -45,7 +45,7 @@ extern char *dp_version_label(DpVersionSchema *vs);
 extern List *dp_views_reading(Oid classid, Oid objid);
 extern List *dp_contract_columns_of_type(Oid typid);
 extern void dp_check_view_readable(DpReachedView *reached, int elevel,
-								   bool check_rls);
+								   bool check_rls, List *policy_roles);
 extern Oid	dp_rule_relation(Oid ruleid);
 
 /* guard.c */

@@ -16,7 +16,9 @@
  * invalidations are absorbed at the start of every guard call.  An answer
  * is kept only if it was computed completely with no invalidation arriving
  * meanwhile: a lookup cut short by an error or a cancel leaves nothing
- * behind, and the next call asks again.
+ * behind, and the next call asks again.  While another transaction that
+ * changes major_version holds its lock, which it keeps until after its
+ * invalidations went out, no cached answer is trusted.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,6 +26,7 @@
 
 #include "guard.h"
 
+#include "storage/lmgr.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -42,6 +45,8 @@ static uint64 built_generation = 0;
 static Oid	major_version_relid = InvalidOid;
 static Oid	release_relid = InvalidOid;
 
+static void wait_for_catalog_writers(void);
+
 /*
  * Relcache callback: a change to dataproduct.major_version or release, or
  * a reset of all caches, makes every answer stale.
@@ -55,18 +60,37 @@ dp_guard_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
+ * A transaction becomes visible to others before it sends its cache
+ * invalidations, and sends them before it releases its locks.  So absorb
+ * what others sent, and if a transaction that writes major_version still
+ * holds its lock (it may have committed already), trust no cached answer
+ * in this call: the lookups then read the latest committed catalog.
+ */
+static void
+wait_for_catalog_writers(void)
+{
+	AcceptInvalidationMessages();
+	if (!OidIsValid(major_version_relid))
+		return;
+	if (ConditionalLockRelationOid(major_version_relid, ShareLock))
+		UnlockRelationOid(major_version_relid, ShareLock);
+	else
+		generation++;
+}
+
+/*
  * Start a guard call: absorb invalidations other sessions sent, and start
  * afresh if the catalog changed.  Returns whether any version is live.
  */
 bool
 dp_guard_prepare(void)
 {
-	uint64		started = generation;
+	uint64		started;
 	HASHCTL		ctl;
 	Oid			nspid;
 	bool		any;
 
-	AcceptInvalidationMessages();
+	wait_for_catalog_writers();
 	started = generation;
 	if (version_schemas != NULL && built_generation == started)
 		return any_live_version;
@@ -78,6 +102,7 @@ dp_guard_prepare(void)
 
 	if (version_schemas != NULL)
 		hash_destroy(version_schemas);
+	version_schemas = NULL;
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(DpVersionSchema);
 	ctl.hcxt = CacheMemoryContext;

@@ -61,9 +61,12 @@ typedef struct ReadCheck
 	DpReachedView *reached;
 	int			elevel;
 	bool		check_rls;
+	List	   *policy_roles;	/* roles a changed policy applies to; NIL:
+								 * any role */
 	List	   *visited;		/* views walked so far */
 } ReadCheck;
 
+static Oid	rule_relation(Oid ruleid, bool *select);
 static SysScanDesc depend_scan(Relation depend, bool dependents,
 							   Oid classid, Oid objid);
 static List *view_rules(Oid viewid);
@@ -72,6 +75,7 @@ static void check_reads_of(ReadCheck *check, Oid viewid, Oid reader,
 static void check_source(ReadCheck *check, Oid relid, List *attnums,
 						 Oid reader, Oid through);
 static int	list_oid_index(List *list, Oid oid);
+static bool policy_applies(List *roles, Oid role);
 static bool may_select(Oid relid, AttrNumber attnum, Oid role);
 static bool has_user_mapping(Oid relid, Oid role);
 static void refuse_read(ReadCheck *check, Oid through, const char *what,
@@ -99,58 +103,81 @@ depend_scan(Relation depend, bool dependents, Oid classid, Oid objid)
 }
 
 /*
- * The relation a rule belongs to.
+ * The relation a rule belongs to, and whether it is a SELECT rule.
  */
-Oid
-dp_rule_relation(Oid ruleid)
+static Oid
+rule_relation(Oid ruleid, bool *select)
 {
 	Relation	rewrite = table_open(RewriteRelationId, AccessShareLock);
 	HeapTuple	tuple = get_catalog_object_by_oid(rewrite, Anum_pg_rewrite_oid,
 												  ruleid);
 	Oid			relid = InvalidOid;
 
+	*select = false;
 	if (HeapTupleIsValid(tuple))
-		relid = ((Form_pg_rewrite) GETSTRUCT(tuple))->ev_class;
+	{
+		Form_pg_rewrite rule = (Form_pg_rewrite) GETSTRUCT(tuple);
+
+		relid = rule->ev_class;
+		*select = rule->ev_type == '1';
+	}
 	table_close(rewrite, AccessShareLock);
 	return relid;
 }
 
+Oid
+dp_rule_relation(Oid ruleid)
+{
+	bool		select;
+
+	return rule_relation(ruleid, &select);
+}
+
 /*
  * The version views in live version schemas whose queries read an object
- * (a relation, a function), directly or through views and materialized
- * views in between.
+ * (a relation, a function), directly or through views, materialized views
+ * and SQL functions with BEGIN ATOMIC bodies in between.  Only SELECT rules
+ * read: a table's ON INSERT rules do not make it a reader.
  */
 List *
 dp_views_reading(Oid classid, Oid objid)
 {
 	Relation	depend = table_open(DependRelationId, AccessShareLock);
 	List	   *queue = list_make1_oid(objid);
-	List	   *visited = list_make1_oid(objid);
+	List	   *queue_classes = list_make1_oid(classid);
+	List	   *relations = classid == RelationRelationId ? list_make1_oid(objid) : NIL;
+	List	   *functions = classid == ProcedureRelationId ? list_make1_oid(objid) : NIL;
 	List	   *reached = NIL;
-	ListCell   *lc;
 
-	foreach(lc, queue)
+	for (int i = 0; i < list_length(queue); i++)
 	{
-		Oid			current = lfirst_oid(lc);
 		SysScanDesc scan;
 		HeapTuple	tuple;
 
 		CHECK_FOR_INTERRUPTS();
-		scan = depend_scan(depend, true,
-						   foreach_current_index(lc) == 0 ? classid : RelationRelationId,
-						   current);
+		scan = depend_scan(depend, true, list_nth_oid(queue_classes, i),
+						   list_nth_oid(queue, i));
 		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
 			Oid			relid;
+			bool		select;
 			DpVersionSchema *vs;
 
+			if (dep->classid == ProcedureRelationId &&
+				!list_member_oid(functions, dep->objid))
+			{
+				functions = lappend_oid(functions, dep->objid);
+				queue = lappend_oid(queue, dep->objid);
+				queue_classes = lappend_oid(queue_classes, ProcedureRelationId);
+				continue;
+			}
 			if (dep->classid != RewriteRelationId)
 				continue;
-			relid = dp_rule_relation(dep->objid);
-			if (!OidIsValid(relid) || list_member_oid(visited, relid))
+			relid = rule_relation(dep->objid, &select);
+			if (!select || !OidIsValid(relid) || list_member_oid(relations, relid))
 				continue;
-			visited = lappend_oid(visited, relid);
+			relations = lappend_oid(relations, relid);
 			vs = dp_version_schema_of(get_rel_namespace(relid));
 			if (vs != NULL)
 			{
@@ -161,7 +188,10 @@ dp_views_reading(Oid classid, Oid objid)
 				reached = lappend(reached, view);
 			}
 			else
+			{
 				queue = lappend_oid(queue, relid);
+				queue_classes = lappend_oid(queue_classes, RelationRelationId);
+			}
 		}
 		systable_endscan(scan);
 	}
@@ -227,7 +257,8 @@ dp_contract_columns_of_type(Oid typid)
  * security that would filter what a hop reads is refused too.
  */
 void
-dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls)
+dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls,
+					   List *policy_roles)
 {
 	ReadCheck	check;
 	Relation	view = relation_open(reached->viewid, AccessShareLock);
@@ -240,12 +271,14 @@ dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls)
 	check.reached = reached;
 	check.elevel = elevel;
 	check.check_rls = check_rls;
+	check.policy_roles = policy_roles;
 	check.visited = list_make1_oid(reached->viewid);
 	check_reads_of(&check, reached->viewid, owner, InvalidOid);
 }
 
 /*
- * The rules of a view: its _RETURN rule, and any other.
+ * The SELECT rule of a view, its _RETURN rule (the one rule that depends
+ * on its view internally).
  */
 static List *
 view_rules(Oid viewid)
@@ -277,6 +310,7 @@ check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
 {
 	ListCell   *lc;
 
+	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
 	foreach(lc, view_rules(viewid))
 	{
@@ -374,7 +408,8 @@ check_source(ReadCheck *check, Oid relid, List *attnums, Oid reader,
 	if (relkind == RELKIND_FOREIGN_TABLE && !has_user_mapping(relid, reader))
 		refuse_read(check, through, getObjectDescription(&object, false),
 					"mapping", reader);
-	if (check->check_rls && check_enable_rls(relid, reader, true) == RLS_ENABLED)
+	if (check->check_rls && policy_applies(check->policy_roles, reader) &&
+		check_enable_rls(relid, reader, true) == RLS_ENABLED)
 		refuse_read(check, through, getObjectDescription(&object, false),
 					"rls", reader);
 	/*
@@ -394,6 +429,25 @@ check_source(ReadCheck *check, Oid relid, List *attnums, Oid reader,
 		check->visited = lappend_oid(check->visited, relid);
 		check_reads_of(check, relid, next_reader, relid);
 	}
+}
+
+/*
+ * Does a policy for these roles (NIL: for any role; InvalidOid: PUBLIC)
+ * apply to "role"?
+ */
+static bool
+policy_applies(List *roles, Oid role)
+{
+	ListCell   *lc;
+
+	if (roles == NIL)
+		return true;
+	foreach(lc, roles)
+	{
+		if (!OidIsValid(lfirst_oid(lc)) || has_privs_of_role(role, lfirst_oid(lc)))
+			return true;
+	}
+	return false;
 }
 
 /*

@@ -82,13 +82,6 @@ typedef struct RemoteContractRow
 	"product, domain, owner, version, schema, status, published_at," \
 	" sunset, outputs, consumers"
 
-/*
- * The server of the channel dp_remote_open() opened, which every remote
- * value is checked against and every error names; only read between
- * dp_remote_open() and dp_remote_close().
- */
-static ForeignServer *channel_server = NULL;
-
 static bool is_postgres_fdw(ForeignDataWrapper *fdw);
 static bool user_mapping_exists(Oid userid, Oid serverid);
 static void check_remote_extension(ForeignServer *server);
@@ -272,7 +265,6 @@ dp_remote_open(ForeignServer *server)
 							  "          updatable 'true')",
 							  srv, srv, srv, srv),
 					 0, NULL, NULL, NULL);
-	channel_server = server;
 	check_remote_extension(server);
 }
 
@@ -285,7 +277,6 @@ dp_remote_close(void)
 					 " pg_temp.dataproduct_remote_contract,"
 					 " pg_temp.dataproduct_remote_consumers",
 					 0, NULL, NULL, NULL);
-	channel_server = NULL;
 }
 
 /*
@@ -735,9 +726,9 @@ no_remote_major(ForeignServer *server, const char *product, int32 major,
  * ... and no column name twice.
  */
 List *
-dp_remote_contract(const char *product, DpVersion version)
+dp_remote_contract(ForeignServer *server, const char *product,
+				   DpVersion version)
 {
-	ForeignServer *server = channel_server;
 	char	   *vstr = dp_version_string(version);
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
