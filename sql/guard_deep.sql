@@ -118,7 +118,9 @@ REFRESH MATERIALIZED VIEW gd.snap;
 SELECT count(*) FROM depth_v1.snap;
 
 -- a foreign table output: its options and its user mapping
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+RESET client_min_messages;
 SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS socket_dir,
        current_setting('port') AS port \gset
 CREATE SERVER gd_loop FOREIGN DATA WRAPPER postgres_fdw

@@ -238,7 +238,7 @@ dp_get_product(const char *name, bool lock)
 	Datum		values[1] = {CStringGetTextDatum(name)};
 	DpProduct  *product;
 
-	rows = dp_catalog_query(DP_WRITE, lock ?
+	rows = dp_catalog_query(lock ? DP_WRITE : DP_READ_LATEST, lock ?
 				"UPDATE dataproduct.product p SET released_at = pg_catalog.now()"
 				" FROM dataproduct.domain d"
 				" WHERE d.name OPERATOR(pg_catalog.=) p.domain"
@@ -259,6 +259,7 @@ dp_get_product(const char *name, bool lock)
 	product->name = dp_rows_text(rows, 0, 1);
 	product->domain = dp_rows_text(rows, 0, 2);
 	product->owner = DatumGetObjectId(dp_rows_datum(rows, 0, 3));
+	dp_check_domain_owner_exists(product->domain, product->owner);
 	return product;
 }
 

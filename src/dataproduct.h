@@ -155,6 +155,9 @@ extern char *dp_role_name(Oid role);
 extern DpMajor *dp_major_for_owner(DpProduct *product, int32 major,
 								   const char *action);
 
+/* domain.c */
+extern void dp_check_domain_owner_exists(const char *domain, Oid owner);
+
 /* guard.c */
 extern bool dp_guard_enabled;
 extern void dp_guard_bypass_execute(Oid role, const char *sql);

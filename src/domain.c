@@ -35,7 +35,6 @@ PG_FUNCTION_INFO_V1(dp_create_product);
 
 static void check_may_own_domain(const char *name, Oid owner,
 								 const char *action);
-static void check_owner_exists(const char *domain, Oid owner);
 static void check_versions_owned_by(const char *domain, Oid owner);
 static void check_product_name(const char *name);
 static Oid	regrole_argument(FunctionCallInfo fcinfo, int argno);
@@ -165,7 +164,7 @@ dp_create_product(PG_FUNCTION_ARGS)
 
 	check_product_name(name);
 	owner = dp_get_domain_owner(domain, false);
-	check_owner_exists(domain, owner);
+	dp_check_domain_owner_exists(domain, owner);
 	if (!has_privs_of_role(GetUserId(), owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -218,8 +217,8 @@ check_may_own_domain(const char *name, Oid owner, const char *action)
 /*
  * A domain whose owner was dropped can do nothing until it has a new one.
  */
-static void
-check_owner_exists(const char *domain, Oid owner)
+void
+dp_check_domain_owner_exists(const char *domain, Oid owner)
 {
 	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(owner)))
 		ereport(ERROR,

@@ -1269,6 +1269,8 @@ event_trigger_rows(Oid funcid, TupleDesc *desc)
 	rsinfo.allowedModes = SFRM_Materialize;
 	rsinfo.returnMode = SFRM_ValuePerCall;
 	(void) FunctionCallInvoke(fcinfo);
+	/* the result lives in the per-query memory, which this does not free */
+	FreeExprContext(rsinfo.econtext, true);
 	if (rsinfo.returnMode != SFRM_Materialize || rsinfo.setResult == NULL)
 		elog(ERROR, "function %u did not return a materialized set", funcid);
 	*desc = rsinfo.setDesc;
@@ -1296,6 +1298,7 @@ collected_commands(void)
 			commands = lappend(commands, DatumGetPointer(value));
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(rows);
 	return commands;
 }
 
@@ -1343,6 +1346,7 @@ dropped_objects(void)
 		dropped = lappend(dropped, d);
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(rows);
 	return dropped;
 }
 
