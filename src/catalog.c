@@ -217,6 +217,22 @@ dp_text_or_null(const char *str, char *null)
 	return str ? CStringGetTextDatum(str) : (Datum) 0;
 }
 
+/*
+ * A name[] of a list of names.
+ */
+Datum
+dp_names_array(List *names)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		elems[i++] = dp_name_datum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, i, NAMEOID, NAMEDATALEN,
+										   false, TYPALIGN_CHAR));
+}
+
 Datum
 dp_name_datum(const char *str)
 {

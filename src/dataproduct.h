@@ -220,6 +220,7 @@ extern Oid	dp_extension_schema(void);
 extern Oid	dp_catalog_owner(void);
 extern Datum dp_text_or_null(const char *str, char *null);
 extern Datum dp_name_datum(const char *str);
+extern Datum dp_names_array(List *names);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern void dp_lock_major(const char *product, int32 major, bool exclusive);
 extern void dp_lock_product(const char *product);

@@ -121,7 +121,6 @@ static void invalid_row(ForeignServer *server, const char *kind,
 						const char *detail) pg_attribute_noreturn();
 static void remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 							   RemoteCatalogRow *r);
-static Datum names_array(List *names);
 static void consumer_key(const char *product, int32 major,
 						 ForeignServer *server, Datum *values);
 static void no_remote_major(ForeignServer *server, const char *product,
@@ -945,23 +944,9 @@ remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 	values[6] = r->published_at;
 	values[7] = r->sunset;
 	nulls[7] = r->sunset_null;
-	values[8] = names_array(r->outputs);
+	values[8] = dp_names_array(r->outputs);
 	values[9] = Int64GetDatum(r->consumers);
 	tuplestore_putvalues(store, tupdesc, values, nulls);
-}
-
-/* A list of names as a name[] */
-static Datum
-names_array(List *names)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * list_length(names));
-	int			i = 0;
-	ListCell   *lc;
-
-	foreach(lc, names)
-		elems[i++] = dp_name_datum(lfirst(lc));
-	return PointerGetDatum(construct_array(elems, i, NAMEOID, NAMEDATALEN,
-										   false, TYPALIGN_CHAR));
 }
 
 /* A remote value in a message: quoted, and cut if long */

@@ -103,7 +103,6 @@ static void finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
 								  const char *local_schema, List *contract,
 								  List *imported, Oid subscriber);
 static void type_context(void *arg);
-static Datum names_array(List *names);
 static void record_subscription(ForeignServer *server, DpRemoteMajor *major,
 								const char *local_schema, bool created_schema,
 								List *outputs, bool insert);
@@ -904,19 +903,6 @@ finish_foreign_tables(ForeignServer *server, DpRemoteMajor *major,
 	}
 }
 
-static Datum
-names_array(List *names)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(names), 1));
-	int			i = 0;
-	ListCell   *lc;
-
-	foreach(lc, names)
-		elems[i++] = dp_name_datum(lfirst(lc));
-	return PointerGetDatum(construct_array(elems, i, NAMEOID, NAMEDATALEN,
-										   false, TYPALIGN_CHAR));
-}
-
 static void
 record_subscription(ForeignServer *server, DpRemoteMajor *major,
 					const char *local_schema, bool created_schema,
@@ -933,7 +919,7 @@ record_subscription(ForeignServer *server, DpRemoteMajor *major,
 	values[4] = BoolGetDatum(created_schema);
 	values[5] = dp_name_datum(major->schema);
 	values[6] = CStringGetTextDatum(dp_version_string(major->latest));
-	values[7] = names_array(outputs);
+	values[7] = dp_names_array(outputs);
 	values[8] = ObjectIdGetDatum(GetUserId());
 	if (insert)
 		(void) dp_catalog_query(DP_WRITE,
