@@ -141,6 +141,7 @@ typedef struct DpRemoteMajor
 	char	   *schema;
 	char	   *status;
 	char	   *sunset;			/* date as text, or NULL */
+	List	   *outputs;		/* names of its latest release's outputs */
 } DpRemoteMajor;
 
 /* dataproduct.c */
@@ -254,8 +255,7 @@ extern void dp_remote_open(ForeignServer *server);
 extern void dp_remote_close(void);
 extern DpRemoteMajor *dp_remote_major(ForeignServer *server,
 									  const char *product, int32 major);
-extern List *dp_remote_contract(ForeignServer *server, const char *product,
-								DpVersion version);
+extern List *dp_remote_contract(ForeignServer *server, DpRemoteMajor *major);
 extern void dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 							   const char *local_schema);
 extern void dp_remote_unregister(ForeignServer *server, const char *product,

@@ -719,7 +719,7 @@ static void
 check_extension_object(const ObjectAddress *object, Oid nspid,
 					   Node *parsetree)
 {
-	if (nspid != dp_extension_schema() || IsA(parsetree, GrantStmt) ||
+	if (nspid != dp_guard_extension_schema() || IsA(parsetree, GrantStmt) ||
 		IsA(parsetree, CommentStmt))
 		return;
 	ereport(refusal_level(),
@@ -1098,7 +1098,7 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 static void
 check_extension_drops(List *dropped)
 {
-	char	   *extschema = get_namespace_name(dp_extension_schema());
+	char	   *extschema = get_namespace_name(dp_guard_extension_schema());
 	ListCell   *lc;
 
 	foreach(lc, dropped)

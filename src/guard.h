@@ -37,6 +37,7 @@ typedef struct DpReachedView
 
 /* guard_cache.c */
 extern bool dp_guard_prepare(void);
+extern Oid	dp_guard_extension_schema(void);
 extern DpVersionSchema *dp_version_schema_by_name(const char *name);
 extern DpVersionSchema *dp_version_schema_of(Oid nspid);
 extern char *dp_version_label(DpVersionSchema *vs);

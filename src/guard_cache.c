@@ -42,6 +42,7 @@ static HTAB *version_schemas = NULL;
 static bool any_live_version = false;
 static uint64 generation = 1;
 static uint64 built_generation = 0;
+static Oid	extension_schema = InvalidOid;
 static Oid	major_version_relid = InvalidOid;
 static Oid	release_relid = InvalidOid;
 
@@ -96,6 +97,7 @@ dp_guard_prepare(void)
 		return any_live_version;
 
 	nspid = dp_extension_schema();
+	extension_schema = nspid;
 	major_version_relid = get_relname_relid("major_version", nspid);
 	release_relid = get_relname_relid("release", nspid);
 	any = dp_any_live_major();
@@ -111,6 +113,18 @@ dp_guard_prepare(void)
 	any_live_version = any;
 	built_generation = started;
 	return any;
+}
+
+/*
+ * The extension's schema, as the last dp_guard_prepare() found it: the
+ * schema cannot be renamed, and recreating the extension recreates the
+ * catalog, whose invalidation starts the guard afresh.
+ */
+Oid
+dp_guard_extension_schema(void)
+{
+	Assert(OidIsValid(extension_schema));
+	return extension_schema;
 }
 
 /*

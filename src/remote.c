@@ -115,6 +115,9 @@ static int	name_cmp(const ListCell *a, const ListCell *b);
 static int	catalog_row_cmp(const ListCell *a, const ListCell *b);
 static int	contract_row_cmp(const ListCell *a, const ListCell *b);
 static List *contract_outputs(ForeignServer *server, List *rows);
+static void check_listed_outputs(ForeignServer *server, DpRemoteMajor *major,
+								 List *outputs);
+static int	list_name_cmp(const ListCell *a, const ListCell *b);
 static void check_output_columns(ForeignServer *server, DpOutput *output);
 static char *shown(const char *value);
 static void invalid_row(ForeignServer *server, const char *kind,
@@ -686,6 +689,7 @@ dp_remote_major(ForeignServer *server, const char *product, int32 major)
 	m->schema = found->schema;
 	m->status = found->status;
 	m->sunset = found->sunset_text;
+	m->outputs = found->outputs;
 	return m;
 }
 
@@ -725,10 +729,11 @@ no_remote_major(ForeignServer *server, const char *product, int32 major,
  * ... and no column name twice.
  */
 List *
-dp_remote_contract(ForeignServer *server, const char *product,
-				   DpVersion version)
+dp_remote_contract(ForeignServer *server, DpRemoteMajor *major)
 {
-	char	   *vstr = dp_version_string(version);
+	const char *product = major->product;
+	char	   *vstr = dp_version_string(major->latest);
+	List	   *outputs;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
 	DpRows	   *rows;
@@ -757,7 +762,44 @@ dp_remote_contract(ForeignServer *server, const char *product,
 		contract_rows = lappend(contract_rows,
 								remote_contract_row(server, rows, i, product, vstr));
 	}
-	return contract_outputs(server, contract_rows);
+	outputs = contract_outputs(server, contract_rows);
+	check_listed_outputs(server, major, outputs);
+	return outputs;
+}
+
+/*
+ * The contract describes exactly the outputs the catalog row listed.
+ */
+static void
+check_listed_outputs(ForeignServer *server, DpRemoteMajor *major,
+					 List *outputs)
+{
+	List	   *listed = list_copy(major->outputs);
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	list_sort(listed, list_name_cmp);
+	if (list_length(listed) == list_length(outputs))
+	{
+		forboth(lc, listed, lc2, outputs)
+		{
+			if (strcmp(lfirst(lc), ((DpOutput *) lfirst(lc2))->name) != 0)
+				break;
+		}
+		if (lc == NULL)
+			return;
+	}
+	invalid_row(server, "contract",
+				psprintf("The contract of release %s of data product \"%s\" does not describe the %d outputs its catalog row lists.",
+						 dp_version_string(major->latest), major->product,
+						 list_length(listed)));
+}
+
+/* list_sort() comparator of C strings */
+static int
+list_name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
 }
 
 /*

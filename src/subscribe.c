@@ -137,7 +137,7 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
 	warn_if_deprecated(remote);
-	contract = dp_remote_contract(server, product, remote->latest);
+	contract = dp_remote_contract(server, remote);
 	check_schema_owner(local_schema);
 	check_names_free(local_schema, output_names(contract));
 	dp_remote_register(server, remote, local_schema);
@@ -179,7 +179,7 @@ dp_refresh(PG_FUNCTION_ARGS)
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
 	warn_if_deprecated(remote);
-	contract = dp_remote_contract(server, product, remote->latest);
+	contract = dp_remote_contract(server, remote);
 
 	new_outputs = outputs_to_import(sub, contract);
 	foreach(lc, contract)

@@ -204,6 +204,10 @@ my @contract_cases = (
 	      false, NULL FROM fake.base_contract, generate_series(3, 1700) g WHERE position = 1} ],
 	[ 'quoted names',
 	  q{UPDATE fake.contract SET output = 't"; DROP SCHEMA src; --'} ],
+	[ 'contract of an output not listed',
+	  q{UPDATE fake.contract SET output = 'u'} ],
+	[ 'listed output without contract',
+	  q{UPDATE fake.catalog SET outputs = '{t,u}'} ],
 );
 foreach my $case (@contract_cases)
 {
