@@ -166,6 +166,7 @@ extern void dp_guard_relcache_callback(Datum arg, Oid relid);
 
 /* semver.c */
 extern DpVersion dp_parse_version(const char *str);
+extern const char *dp_version_problem(const char *str, DpVersion *v);
 extern char *dp_version_string(DpVersion v);
 extern int	dp_version_cmp(DpVersion a, DpVersion b);
 extern char *dp_version_schema(const char *product, int32 major);

@@ -553,38 +553,20 @@ remote_name(ForeignServer *server, const char *kind, const char *column,
 }
 
 /*
- * A version number.  The parser says what is wrong with it by raising a
- * data exception (bad syntax, a number out of range); that error is
- * replaced by one that names the server.  Nothing
- * needs cleaning up in between: the parser only allocates memory, and the
- * new error aborts the transaction as the first would have.
+ * A version number, or an error naming the server that says what is wrong
+ * with it.
  */
 static DpVersion
 remote_version(ForeignServer *server, const char *kind, const char *column,
 			   const char *value)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	DpVersion	version;
+	const char *problem = dp_version_problem(value, &version);
 
-	PG_TRY();
-	{
-		version = dp_parse_version(value);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
-			PG_RE_THROW();
-		FlushErrorState();
+	if (problem != NULL)
 		invalid_row(server, kind,
 					psprintf("Column \"%s\" is %s, which is no version number: %s",
-							 column, shown(value),
-							 edata->detail ? edata->detail : edata->message));
-	}
-	PG_END_TRY();
+							 column, shown(value), _(problem)));
 	return version;
 }
 

@@ -20,33 +20,55 @@ static bool parse_version_number(const char **p, int32 *result,
 								 bool *overflow);
 static void report_bad_version(const char *str, const char *detail);
 
+/* What can be wrong with a version number, as errdetail sentences */
+static const char syntax_problem[] =
+gettext_noop("A version must be three numbers separated by dots, such as 1.4.2, without leading zeros.");
+static const char suffix_problem[] =
+gettext_noop("Pre-release and build suffixes are not supported.");
+static const char overflow_problem[] =
+gettext_noop("Each part of a version number is at most 2147483647.");
+
 /*
- * Parse a MAJOR.MINOR.PATCH string, or raise an error saying what is wrong.
+ * Parse a MAJOR.MINOR.PATCH string into *v: NULL, or an untranslated
+ * errdetail sentence saying what is wrong with it.  Raises no error, for
+ * callers that report bad versions their own way (a remote producer's).
+ */
+const char *
+dp_version_problem(const char *str, DpVersion *v)
+{
+	const char *p = str;
+	bool		overflow = false;
+
+	if (!parse_version_number(&p, &v->major, &overflow) || *p++ != '.' ||
+		!parse_version_number(&p, &v->minor, &overflow) || *p++ != '.' ||
+		!parse_version_number(&p, &v->patch, &overflow))
+		return syntax_problem;
+	if (*p == '-' || *p == '+')
+		return suffix_problem;
+	if (*p != '\0')
+		return syntax_problem;
+	if (overflow)
+		return overflow_problem;
+	return NULL;
+}
+
+/*
+ * A version number, or an error: 22P02 for bad syntax, 22003 for a part
+ * out of range.
  */
 DpVersion
 dp_parse_version(const char *str)
 {
 	DpVersion	v;
-	const char *p = str;
-	bool		overflow = false;
+	const char *problem = dp_version_problem(str, &v);
 
-	if (!parse_version_number(&p, &v.major, &overflow) || *p++ != '.' ||
-		!parse_version_number(&p, &v.minor, &overflow) || *p++ != '.' ||
-		!parse_version_number(&p, &v.patch, &overflow))
-		report_bad_version(str,
-						   "A version must be three numbers separated by dots, such as 1.4.2, without leading zeros.");
-	if (*p == '-' || *p == '+')
-		report_bad_version(str,
-						   "Pre-release and build suffixes are not supported.");
-	if (*p != '\0')
-		report_bad_version(str,
-						   "A version must be three numbers separated by dots, such as 1.4.2, without leading zeros.");
-	if (overflow)
+	if (problem == overflow_problem)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("version number \"%s\" is out of range", str),
-				 errdetail("Each part of a version number is at most %d.",
-						   PG_INT32_MAX)));
+				 errdetail_internal("%s", _(problem))));
+	if (problem != NULL)
+		report_bad_version(str, problem);
 	return v;
 }
 
