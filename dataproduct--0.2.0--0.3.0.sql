@@ -47,7 +47,22 @@ UPDATE dataproduct.release_output o
 -- firing in replica mode changes nothing for appliers.
 ALTER EVENT TRIGGER dataproduct_guard_ddl_command_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER dataproduct_guard_sql_drop ENABLE ALWAYS;
-ALTER EVENT TRIGGER dataproduct_guard_drop_extension ENABLE ALWAYS;
+-- The ddl_command_start trigger also keeps the extension's functions, the
+-- guard's own among them, from being replaced or altered: once replaced, or
+-- given SET dataproduct.guard = off, a trigger function would judge its own
+-- change at ddl_command_end.
+DROP EVENT TRIGGER dataproduct_guard_drop_extension;
+CREATE EVENT TRIGGER dataproduct_guard_ddl_command_start
+    ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED',
+                 'CREATE FUNCTION', 'ALTER FUNCTION', 'CREATE PROCEDURE',
+                 'ALTER PROCEDURE', 'ALTER ROUTINE')
+    EXECUTE FUNCTION dataproduct.guard_ddl_command_start();
+COMMENT ON EVENT TRIGGER dataproduct_guard_ddl_command_start IS
+    'dataproduct contract guard: the extension and its functions stay while versions are live';
+ALTER EVENT TRIGGER dataproduct_guard_ddl_command_start ENABLE ALWAYS;
+COMMENT ON FUNCTION dataproduct.guard_ddl_command_start() IS
+    'Refuses to drop the extension while data products have live versions, and to replace or alter its functions';
 ALTER TABLE dataproduct.major_version ENABLE ALWAYS TRIGGER guard_catalog_changed;
 ALTER TABLE dataproduct.release ENABLE ALWAYS TRIGGER guard_catalog_changed;
 

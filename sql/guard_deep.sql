@@ -204,11 +204,55 @@ DROP POLICY others ON gd.rls;
 DROP TRIGGER guard_catalog_changed ON dataproduct.major_version;
 ALTER TABLE dataproduct.release DISABLE TRIGGER guard_catalog_changed;
 
+--
+-- Table hierarchies: a version reading a parent reads its children
+--
+CREATE TABLE gd.par (a int NOT NULL);
+CREATE TABLE gd.kid () INHERITS (gd.par);
+CREATE TABLE gd.parts (a int NOT NULL) PARTITION BY RANGE (a);
+CREATE TABLE gd.parts1 PARTITION OF gd.parts FOR VALUES FROM (0) TO (100);
+INSERT INTO gd.kid VALUES (1);
+INSERT INTO gd.parts VALUES (1);
+GRANT SELECT ON gd.par, gd.parts TO regress_gd_owner;
+SELECT dataproduct.create_product('tree', 'deep');
+SELECT dataproduct.publish('tree', '1.0.0', '{gd.par,gd.parts}');
+ALTER TABLE gd.kid NO INHERIT gd.par;
+ALTER TABLE gd.parts DETACH PARTITION gd.parts1;
+ALTER TABLE gd.kid ALTER COLUMN a DROP NOT NULL;
+CREATE FOREIGN TABLE gd.fkid () INHERITS (gd.par) SERVER gd_loop;
+CREATE FOREIGN TABLE gd.fparts2 PARTITION OF gd.parts FOR VALUES FROM (100) TO (200)
+    SERVER gd_loop;
+ALTER FOREIGN TABLE gd.remote_base ADD CONSTRAINT big CHECK (id > 5);
+SELECT (SELECT count(*) FROM tree_v1.par) AS par, (SELECT count(*) FROM tree_v1.parts) AS parts;
+-- a new plain child or partition adds rows, and passes
+CREATE TABLE gd.kid2 () INHERITS (gd.par);
+CREATE TABLE gd.parts2 PARTITION OF gd.parts FOR VALUES FROM (100) TO (200);
+
+--
+-- The guard's own functions, and the emergency switch outside a
+-- superuser's session
+--
+CREATE OR REPLACE FUNCTION dataproduct.guard_ddl_command_end()
+    RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+ALTER FUNCTION dataproduct.guard_sql_drop() SET dataproduct.guard = off;
+ALTER FUNCTION dataproduct.publish(text, text, regclass[], text) SECURITY DEFINER;
+CREATE FUNCTION dataproduct.mine() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER DATABASE :"DBNAME" SET dataproduct.guard = off;
+\c
+SHOW dataproduct.guard;
+SET ROLE regress_gd_owner;
+DROP VIEW depth_v1.top;
+RESET ROLE;
+ALTER DATABASE :"DBNAME" RESET dataproduct.guard;
+\c
+\set verify 'SELECT gd.verify();'
+:verify
+
 -- clean up, with the switch off; the versions end as retired ones would
 SET dataproduct.guard = off;
-DROP SCHEMA depth_v1, far_v1, more_v1 CASCADE;
+DROP SCHEMA depth_v1, far_v1, more_v1, tree_v1 CASCADE;
 UPDATE dataproduct.major_version SET status = 'retired'
- WHERE product IN ('depth', 'far', 'more');
+ WHERE product IN ('depth', 'far', 'more', 'tree');
 DROP SCHEMA gd, gdtypes, gdext CASCADE;
 DROP SERVER gd_loop CASCADE;
 RESET dataproduct.guard;

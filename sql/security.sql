@@ -51,7 +51,8 @@ SELECT product, version, schema FROM dataproduct.catalog WHERE product = 'accoun
 SELECT * FROM sec.accounts;
 SELECT * FROM accounts_v1.accounts;
 SELECT * FROM dataproduct.release;
--- diff and next_version read only what the catalog shows anyone
+-- diff and next_version need SELECT on what they compare: a role that may
+-- not read a table learns nothing of its columns, and locks nothing
 SELECT * FROM dataproduct.diff('accounts', '{sec.accounts,sec.masked}');
 SELECT dataproduct.next_version('accounts', '{sec.accounts,sec.masked}');
 RESET ROLE;

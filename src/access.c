@@ -196,7 +196,7 @@ major_status(const char *product, int32 major, int32 *highest)
 	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
 	DpRows	   *rows;
 
-	rows = dp_catalog_query(DP_WRITE,
+	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT (SELECT status FROM dataproduct.major_version"
 							"         WHERE product OPERATOR(pg_catalog.=) $1"
 							"           AND major OPERATOR(pg_catalog.=) $2),"
@@ -275,7 +275,7 @@ check_consumers_keep_access(DpMajor *major, Oid grantee, bool force)
 
 	values[0] = CStringGetTextDatum(major->product->name);
 	values[1] = Int32GetDatum(major->latest.major);
-	rows = dp_catalog_query(DP_WRITE,
+	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT connected_as::pg_catalog.oid, consumer_database,"
 							" consumer_server, consumer_role"
 							" FROM dataproduct.consumer"
@@ -390,7 +390,15 @@ dp_apply_access(DpMajor *major)
 
 	values[0] = CStringGetTextDatum(major->product->name);
 	values[1] = Int32GetDatum(major->latest.major);
-	rows = dp_catalog_query(DP_WRITE,
+	/* a role dropped since it was granted access has nothing to keep */
+	(void) dp_catalog_query(DP_WRITE,
+							"DELETE FROM dataproduct.access a"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2"
+							" AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
+							"  WHERE r.oid OPERATOR(pg_catalog.=) a.grantee::pg_catalog.oid)",
+							2, argtypes, values, NULL);
+	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT grantee::pg_catalog.oid FROM dataproduct.access"
 							" WHERE product OPERATOR(pg_catalog.=) $1"
 							" AND major OPERATOR(pg_catalog.=) $2",

@@ -55,9 +55,10 @@ static bool has_security_columns(void);
 /*
  * Run one statement through SPI as "role" (InvalidOid: as the caller), and
  * return its rows copied into the caller's memory context, which outlives
- * the SPI connection this opens and closes.  Statements run in a security
- * restricted operation when the role changes, and settings a statement
- * changes (a function's SET clause, set_config()) are undone afterwards.
+ * the SPI connection this opens and closes.  As another role, a statement
+ * runs as a security restricted operation with search_path pg_catalog,
+ * pg_temp; settings a statement changes (a function's SET clause,
+ * set_config()) are undone afterwards.
  * On error, transaction abort restores the user, the settings, SPI and the
  * snapshot stack.
  */
@@ -80,6 +81,11 @@ dp_run_as(Oid role, DpAccess access, const char *sql, int nargs,
 							   SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 	save_nestlevel = NewGUCNestLevel();
+	/* as another role, resolve nothing through the caller's search_path */
+	if (OidIsValid(role))
+		(void) set_config_option("search_path", "pg_catalog, pg_temp",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 	if (access == DP_READ_LATEST)
 		PushActiveSnapshot(GetLatestSnapshot());
 	ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls,
@@ -737,7 +743,9 @@ dp_get_live_major(DpProduct *product, int32 major)
 
 	rows = dp_catalog_query(DP_READ_LATEST, "SELECT m.schema_name, m.status, r.release_id, r.minor, r.patch"
 					" FROM dataproduct.major_version m"
-					" JOIN dataproduct.release r USING (product, major)"
+					" JOIN dataproduct.release r"
+					"   ON r.product OPERATOR(pg_catalog.=) m.product"
+					"  AND r.major OPERATOR(pg_catalog.=) m.major"
 					" WHERE m.product OPERATOR(pg_catalog.=) $1"
 					" AND m.major OPERATOR(pg_catalog.=) $2"
 					" AND m.status OPERATOR(pg_catalog.<>) 'retired'"

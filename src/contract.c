@@ -16,7 +16,10 @@
  * NULL (outer joins, set operations, grouping sets).  Anything else is not
  * promised.  Only declarations PostgreSQL enforces count: a NOT NULL that a
  * foreign table declares (itself, or as a partition or inheritance child of
- * the table read) is the remote server's business and promises nothing.
+ * the table read) is the remote server's business and promises nothing,
+ * and a table promises NOT NULL only when all its inheritance children
+ * declare it too.  Views are followed MAX_NOT_NULL_DEPTH levels deep; a
+ * deeper column promises nothing.
  * (A CHECK (col IS NOT NULL) constraint, which may be NOT VALID, is never
  * used.)
  *
@@ -30,18 +33,22 @@
 #include "access/transam.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_inherits.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 /* Views nest; a promise is not followed deeper than this */
 #define MAX_NOT_NULL_DEPTH 32
@@ -51,7 +58,7 @@ static void check_publishable(Relation rel);
 static const char *source_kind_name(char relkind);
 static char *frozen_definition(Relation rel, List *columns);
 static bool column_not_null(Relation rel, AttrNumber attnum, int depth);
-static bool reads_foreign_table(Relation rel);
+static bool members_enforce_not_null(Relation rel, AttrNumber attnum);
 static bool query_column_not_null(Query *query, AttrNumber resno, int depth);
 static Var *column_reference(Expr *expr);
 static bool is_builtin_strict_cast(FuncExpr *func);
@@ -115,8 +122,20 @@ dp_contract_from_relations(ArrayType *outputs)
 static DpOutput *
 output_from_relation(Oid relid)
 {
-	Relation	rel = try_relation_open(relid, AccessShareLock);
+	Relation	rel;
 	DpOutput   *output = palloc0(sizeof(DpOutput));
+
+	/*
+	 * Before taking a lock, as core commands do: a role that may not read a
+	 * relation neither learns its columns nor holds up DDL on it.
+	 */
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)) &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT,
+								  ACLMASK_ANY) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)),
+					   get_rel_name(relid));
+	rel = try_relation_open(relid, AccessShareLock);
 
 	if (rel == NULL)
 		ereport(ERROR,
@@ -302,32 +321,45 @@ column_not_null(Relation rel, AttrNumber attnum, int depth)
 		return query_column_not_null(get_view_query(rel), attnum, depth + 1);
 	if (!TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attnotnull)
 		return false;
-	return !reads_foreign_table(rel);
+	return members_enforce_not_null(rel, attnum);
 }
 
 /*
- * Does reading the relation read a foreign table: is it one, or one of its
- * partitions or inheritance children at any depth?  Their NOT NULL is
- * declared, not enforced.
+ * Reading a relation reads its partitions and inheritance children at any
+ * depth: each must enforce NOT NULL on the column too.  A foreign table's
+ * NOT NULL is declared, not enforced, and an inheritance child's can be
+ * dropped on its own.
  */
 static bool
-reads_foreign_table(Relation rel)
+members_enforce_not_null(Relation rel, AttrNumber attnum)
 {
+	char	   *attname = NameStr(TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attname);
 	List	   *members;
 	ListCell   *lc;
 
 	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
-		return true;
-	if (!rel->rd_rel->relhassubclass)
 		return false;
+	if (!rel->rd_rel->relhassubclass)
+		return true;
 	members = find_all_inheritors(RelationGetRelid(rel), AccessShareLock, NULL);
 	foreach(lc, members)
 	{
+		Oid			member = lfirst_oid(lc);
+		HeapTuple	tuple;
+		bool		not_null;
+
 		CHECK_FOR_INTERRUPTS();
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
-			return true;
+		if (get_rel_relkind(member) == RELKIND_FOREIGN_TABLE)
+			return false;
+		tuple = SearchSysCacheAttName(member, attname);
+		if (!HeapTupleIsValid(tuple))
+			return false;
+		not_null = ((Form_pg_attribute) GETSTRUCT(tuple))->attnotnull;
+		ReleaseSysCache(tuple);
+		if (!not_null)
+			return false;
 	}
-	return false;
+	return true;
 }
 
 static bool

@@ -240,7 +240,7 @@ check_versions_owned_by(const char *domain, Oid owner)
 	Datum		values[2] = {CStringGetTextDatum(domain), ObjectIdGetDatum(owner)};
 	DpRows	   *rows;
 
-	rows = dp_catalog_query(DP_WRITE,
+	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT m.schema_name, m.product"
 							" FROM dataproduct.major_version m"
 							" JOIN dataproduct.product p ON p.name OPERATOR(pg_catalog.=) m.product"

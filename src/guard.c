@@ -67,6 +67,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
 #include "tcop/deparse_utility.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
@@ -139,25 +140,33 @@ static const char *command_verb(Node *parsetree);
 static char *object_description(const ObjectAddress *object, Node *parsetree);
 static char *type_description(Oid typid, Node *parsetree);
 static void check_relation_readers(Oid relid, Node *parsetree);
-static void check_readers_of(Oid classid, Oid objid, Node *parsetree);
+static void check_readers_of(Oid classid, Oid objid, Oid named,
+							 Node *parsetree);
+static List *relation_ancestors(Oid relid);
+static void check_hierarchy_change(Oid relid, Node *parsetree);
+static void refuse_fewer_rows(Oid relid, const char *what);
 static bool changes_readers(Node *parsetree);
 static void check_foreign_options(Oid relid, DpReachedView *reached,
 								  Node *parsetree);
-static void check_view_contract(Oid relid, DpReachedView *reached);
+static void check_view_contract(Oid named, Oid relid, DpReachedView *reached,
+								Node *parsetree);
 static void check_type_users(Oid typid, Node *parsetree);
 static void check_schema_types(Oid nspid, Node *parsetree);
 static void check_grant(InternalGrant *istmt, Node *parsetree);
 static void check_default_privileges(Node *parsetree);
 static void check_rule(Oid ruleid, Node *parsetree);
+static char relkind_before_command(Oid relid);
 static Oid	policy_relation(Oid policyid, Snapshot snapshot, List **roles);
 static void check_policy_readers(Oid relid, List *roles);
 static void check_user_mapping_readers(const char *server);
 static void check_extension_drops(List *dropped);
+static void check_own_function_change(Node *parsetree);
 static bool type_change_is_harmless(Node *parsetree);
 static Oid	namespace_of(const ObjectAddress *object);
 static void check_member_types(Oid extid, Node *parsetree);
 static List *types_depending_on(Oid classid, Oid objid);
 static int	refusal_level(void);
+static bool guard_switched_off(void);
 
 /*
  * The guard stays out of the way of dataproduct's own functions, of its
@@ -319,9 +328,13 @@ checked_by_parsetree(Node *parsetree, bool any_live)
 	else if (IsA(parsetree, AlterTableStmt))
 	{
 		check_relation_readers(relid, parsetree);
+		check_hierarchy_change(relid, parsetree);
 		if (changes_row_type(parsetree))
 			check_type_users(get_rel_type_id(relid), parsetree);
 	}
+	else if (((CreateStmt *) parsetree)->inhRelations != NIL ||
+			 ((CreateStmt *) parsetree)->partbound != NULL)
+		check_relation_readers(relid, parsetree);
 	return true;
 }
 
@@ -411,6 +424,9 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 		check_rule(object.objectId, parsetree);
 	else if (object.classId == TypeRelationId)
 		check_type_users(object.objectId, parsetree);
+	else if (object.classId == ProcedureRelationId)
+		check_readers_of(ProcedureRelationId, object.objectId, object.objectId,
+						 parsetree);
 	else if (object.classId == PolicyRelationId)
 	{
 		List	   *roles;
@@ -469,7 +485,8 @@ check_rule(Oid ruleid, Node *parsetree)
 	if (!OidIsValid(relid))
 		return;
 	check_relation_readers(relid, parsetree);
-	if (!IsA(parsetree, RuleStmt) || stmt->event != CMD_SELECT || stmt->replace)
+	if (!IsA(parsetree, RuleStmt) || stmt->event != CMD_SELECT ||
+		relkind_before_command(relid) == RELKIND_VIEW)
 		return;
 	reached = dp_views_reading(RelationRelationId, relid);
 	if (reached != NIL)
@@ -488,6 +505,33 @@ check_rule(Oid ruleid, Node *parsetree)
 				 dp_guard_off_hint() ? 0 :
 				 errhint("Publish the view as a new version instead.")));
 	}
+}
+
+/*
+ * A relation's kind as the current command found it: CREATE [OR REPLACE]
+ * RULE "_RETURN" turns an empty table into a view, and the statement's
+ * snapshot still sees the table.
+ */
+static char
+relkind_before_command(Oid relid)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char		relkind = RELKIND_VIEW;
+
+	ScanKeyInit(&key, Anum_pg_class_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, ClassOidIndexId, true,
+							  ActiveSnapshotSet() ? GetActiveSnapshot() : NULL,
+							  1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		relkind = ((Form_pg_class) GETSTRUCT(tuple))->relkind;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return relkind;
 }
 
 /*
@@ -766,17 +810,124 @@ check_relation_readers(Oid relid, Node *parsetree)
 		return;
 	if (has_subclass(relid))
 		relids = find_all_inheritors(relid, NoLock, NULL);
+	/* a scan of a parent reads its children: their changes reach it */
+	relids = list_concat_unique_oid(relids, relation_ancestors(relid));
 	foreach(lc, relids)
-		check_readers_of(RelationRelationId, lfirst_oid(lc), parsetree);
+		check_readers_of(RelationRelationId, lfirst_oid(lc), relid, parsetree);
+}
+
+/*
+ * The inheritance parents of a relation, and theirs, up to the roots.
+ */
+static List *
+relation_ancestors(Oid relid)
+{
+	Relation	inherits = table_open(InheritsRelationId, AccessShareLock);
+	List	   *ancestors = NIL;
+	Oid			current = relid;
+
+	for (int i = -1; i < list_length(ancestors); i++)
+	{
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	tuple;
+
+		if (i >= 0)
+			current = list_nth_oid(ancestors, i);
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(current));
+		scan = systable_beginscan(inherits, InheritsRelidSeqnoIndexId, true,
+								  NULL, 1, &key);
+		while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+		{
+			Oid			parent = ((Form_pg_inherits) GETSTRUCT(tuple))->inhparent;
+
+			if (parent != relid && !list_member_oid(ancestors, parent))
+				ancestors = lappend_oid(ancestors, parent);
+		}
+		systable_endscan(scan);
+	}
+	table_close(inherits, AccessShareLock);
+	return ancestors;
+}
+
+/*
+ * Changes of a table hierarchy after which a version view reading a parent
+ * would silently get fewer rows: DETACH PARTITION, NO INHERIT.  And
+ * constraints on foreign tables, which nothing checks against the remote
+ * data but the planner trusts to skip it.
+ */
+static void
+check_hierarchy_change(Oid relid, Node *parsetree)
+{
+	ListCell   *lc;
+
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		Oid			parent = InvalidOid;
+		const char *what = NULL;
+
+		if (cmd->subtype == AT_DetachPartition)
+		{
+			parent = relid;
+			what = "detach a partition of";
+		}
+		else if (cmd->subtype == AT_DropInherit)
+		{
+			parent = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
+			what = "remove a child of";
+		}
+		else if (cmd->subtype == AT_AddConstraint &&
+				 get_rel_relkind(relid) == RELKIND_FOREIGN_TABLE)
+		{
+			parent = relid;
+			what = "add a constraint nothing checks to";
+		}
+		if (OidIsValid(parent))
+			refuse_fewer_rows(parent, what);
+	}
+}
+
+/*
+ * Refuse a change to "relid", or to one of its ancestors' hierarchy, that
+ * version views read rows through.
+ */
+static void
+refuse_fewer_rows(Oid relid, const char *what)
+{
+	List	   *relids = lappend_oid(relation_ancestors(relid), relid);
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		List	   *reached = dp_views_reading(RelationRelationId, lfirst_oid(lc));
+		DpReachedView *r;
+
+		if (reached == NIL)
+			continue;
+		r = linitial(reached);
+		ereport(refusal_level(),
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot %s %s", what, relation_description(relid, 0)),
+				 errdetail("View %s, which serves %s, reads %s, and its readers would silently get fewer rows.",
+						   quote_qualified_identifier(NameStr(r->vs->schema),
+													  get_rel_name(r->viewid)),
+						   dp_version_label(r->vs),
+						   relation_description(lfirst_oid(lc), 0)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Publish a new major version that reads what you want it to read.")));
+	}
 }
 
 /*
  * An object (relation or function) that live version views read, directly
  * or through views, changed: each view must still have its promised
- * contract, and be readable as published.
+ * contract, and be readable as published.  "named" is what the command
+ * named, for the message: a parent or child of the object checked.
  */
 static void
-check_readers_of(Oid classid, Oid objid, Node *parsetree)
+check_readers_of(Oid classid, Oid objid, Oid named, Node *parsetree)
 {
 	bool		rls = has_subcommand(parsetree, AT_EnableRowSecurity) ||
 		has_subcommand(parsetree, AT_ForceRowSecurity) ||
@@ -790,7 +941,7 @@ check_readers_of(Oid classid, Oid objid, Node *parsetree)
 
 		if (classid == RelationRelationId)
 		{
-			check_view_contract(objid, reached);
+			check_view_contract(named, objid, reached, parsetree);
 			check_foreign_options(objid, reached, parsetree);
 		}
 		if (changes_readers(parsetree))
@@ -814,7 +965,8 @@ changes_readers(Node *parsetree)
 	};
 
 	if (is_privilege_command(parsetree) || IsA(parsetree, RefreshMatViewStmt) ||
-		IsA(parsetree, RuleStmt) || IsA(parsetree, ViewStmt))
+		IsA(parsetree, RuleStmt) || IsA(parsetree, ViewStmt) ||
+		IsA(parsetree, AlterFunctionStmt))
 		return true;
 	for (size_t i = 0; i < lengthof(subtypes); i++)
 	{
@@ -848,11 +1000,14 @@ check_foreign_options(Oid relid, DpReachedView *reached, Node *parsetree)
 
 /*
  * The columns, types and NOT NULL promises of a version view, as its
- * sources now give them, against the latest release of its major.
+ * sources now give them, against the latest release of its major: after a
+ * change to "named", which reached the view through relation "relid".
  */
 static void
-check_view_contract(Oid relid, DpReachedView *reached)
+check_view_contract(Oid named, Oid relid, DpReachedView *reached,
+					Node *parsetree)
 {
+	ObjectAddress command_object;
 	DpVersionSchema *vs = reached->vs;
 	Relation	view = relation_open(reached->viewid, AccessShareLock);
 	DpOutput   *now = palloc0(sizeof(DpOutput));
@@ -894,12 +1049,20 @@ check_view_contract(Oid relid, DpReachedView *reached)
 	initStringInfo(&lines);
 	foreach(lc, breaking)
 		appendStringInfo(&lines, "\n%s", dp_change_line(lfirst(lc)));
+	ObjectAddressSet(command_object, RelationRelationId, named);
 	ereport(refusal_level(),
 			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-			 errmsg("cannot alter %s", relation_description(relid, 0)),
+			 errmsg("cannot %s %s",
+					IsA(parsetree, RuleStmt) ? "alter" : command_verb(parsetree),
+					object_description(&command_object, parsetree)),
+			 named == relid ?
 			 errdetail("View %s, which serves %s, reads it, and the change breaks its contract:%s",
 					   quote_qualified_identifier(NameStr(vs->schema), now->name),
-					   dp_version_label(vs), lines.data),
+					   dp_version_label(vs), lines.data) :
+			 errdetail("View %s, which serves %s, reads %s, and the change breaks its contract:%s",
+					   quote_qualified_identifier(NameStr(vs->schema), now->name),
+					   dp_version_label(vs), relation_description(relid, 0),
+					   lines.data),
 			 dp_guard_off_hint() ? 0 :
 			 errhint("Publish the change as a new major version, and move consumers of major version %d to it.",
 					 vs->major)));
@@ -1014,7 +1177,7 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 			case OBJECT_FUNCTION:
 			case OBJECT_PROCEDURE:
 			case OBJECT_ROUTINE:
-				check_readers_of(ProcedureRelationId, objid, parsetree);
+				check_readers_of(ProcedureRelationId, objid, objid, parsetree);
 				break;
 			default:
 				break;
@@ -1069,7 +1232,9 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 			check_policy_readers(relid, roles);
 		}
 		vs = dp_version_schema_by_name(d->classid == NamespaceRelationId ?
-									d->object_name : d->schema_name);
+									d->object_name :
+									d->schema_name ? d->schema_name :
+									d->parent_schema);
 		if (vs == NULL)
 			continue;
 		ereport(refusal_level(),
@@ -1084,7 +1249,7 @@ dp_guard_sql_drop(PG_FUNCTION_ARGS)
 				 dp_guard_off_hint() ? 0 :
 				 errhint("Publish a new major version that does not need it, and move consumers of major version %d to it.",
 						 vs->major)));
-		if (!dp_guard_enabled)
+		if (guard_switched_off())
 			break;
 	}
 	PG_RETURN_NULL();
@@ -1116,7 +1281,7 @@ check_extension_drops(List *dropped)
 				 errdetail("It belongs to extension \"dataproduct\", whose contract guard relies on it."),
 				 dp_guard_off_hint() ? 0 :
 				 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension, or DROP EXTENSION to remove it.")));
-		if (!dp_guard_enabled)
+		if (guard_switched_off())
 			break;
 	}
 }
@@ -1185,6 +1350,11 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	parsetree = trigdata->parsetree;
 
+	if (IsA(parsetree, CreateFunctionStmt) || IsA(parsetree, AlterFunctionStmt))
+	{
+		check_own_function_change(parsetree);
+		PG_RETURN_NULL();
+	}
 	if (IsA(parsetree, DropStmt))
 	{
 		DropStmt   *stmt = (DropStmt *) parsetree;
@@ -1232,6 +1402,46 @@ dp_guard_ddl_command_start(PG_FUNCTION_ARGS)
 				 errhint("Drop the extension once no version is live.  To drop the extension anyway and keep the version schemas as ordinary schemas, a superuser can set dataproduct.guard to off.")));
 	}
 	PG_RETURN_NULL();
+}
+
+/*
+ * The extension's functions, its event triggers' among them, change only
+ * through ALTER EXTENSION UPDATE.  Checked before the command runs: once
+ * replaced, or given SET dataproduct.guard = off, a trigger function
+ * would judge its own change.
+ */
+static void
+check_own_function_change(Node *parsetree)
+{
+	Oid			nspid;
+	char	   *name;
+
+	if (IsA(parsetree, CreateFunctionStmt))
+	{
+		CreateFunctionStmt *stmt = (CreateFunctionStmt *) parsetree;
+
+		nspid = QualifiedNameGetCreationNamespace(stmt->funcname, &name);
+	}
+	else
+	{
+		AlterFunctionStmt *stmt = (AlterFunctionStmt *) parsetree;
+		Oid			funcid = LookupFuncWithArgs(stmt->objtype, stmt->func, true);
+
+		if (!OidIsValid(funcid))
+			return;
+		nspid = get_func_namespace(funcid);
+		name = get_func_name(funcid);
+	}
+	if (nspid != dp_extension_schema())
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s function %s", command_verb(parsetree),
+					quote_qualified_identifier(get_namespace_name(nspid), name)),
+			 errdetail("Schema \"%s\" belongs to extension \"dataproduct\", whose functions are its contract guard.",
+					   get_namespace_name(nspid)),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
 }
 
 /*
@@ -1541,13 +1751,24 @@ type_description(Oid typid, Node *parsetree)
 }
 
 /*
+ * dataproduct.guard = off lets a superuser's DDL through.  The setting is
+ * a superuser's, but ALTER DATABASE/ROLE ... SET or a function's SET
+ * clause can carry it into other sessions: there it changes nothing.
+ */
+static bool
+guard_switched_off(void)
+{
+	return !dp_guard_enabled && superuser();
+}
+
+/*
  * ERROR, or WARNING when the guard is switched off: then the change goes
  * through, and the server log says so.
  */
 static int
 refusal_level(void)
 {
-	return dp_guard_enabled ? ERROR : WARNING;
+	return guard_switched_off() ? WARNING : ERROR;
 }
 
 /*
@@ -1557,7 +1778,7 @@ refusal_level(void)
 int
 dp_guard_off_hint(void)
 {
-	if (dp_guard_enabled)
+	if (!guard_switched_off())
 		return 0;
 	errhint("The change was allowed because dataproduct.guard is off.");
 	return 1;

@@ -39,6 +39,9 @@
  * invalidation advances.
  */
 static HTAB *version_schemas = NULL;
+
+/* beyond this, schemas that serve no version are looked up every time */
+#define MAX_CACHED_SCHEMAS 4096
 static bool any_live_version = false;
 static uint64 generation = 1;
 static uint64 built_generation = 0;
@@ -157,7 +160,8 @@ dp_version_schema_by_name(const char *name)
 		/* a major whose first release is being published has none yet */
 		strlcpy(found.version, version ? version : "(none)", sizeof(found.version));
 	}
-	if (built_generation == started && started == generation)
+	if (built_generation == started && started == generation &&
+		(found.live || hash_get_num_entries(version_schemas) < MAX_CACHED_SCHEMAS))
 	{
 		vs = hash_search(version_schemas, name, HASH_ENTER, NULL);
 		*vs = found;

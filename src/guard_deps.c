@@ -34,6 +34,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_foreign_table.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_type.h"
@@ -64,9 +65,12 @@ typedef struct ReadCheck
 	List	   *policy_roles;	/* roles a changed policy applies to; NIL:
 								 * any role */
 	List	   *visited;		/* views walked so far */
+	List	   *callers;		/* who calls the functions: its readers */
 } ReadCheck;
 
 static Oid	rule_relation(Oid ruleid, bool *select);
+static List *version_readers(DpReachedView *reached, Oid owner);
+static void check_callers(ReadCheck *check, Oid funcid, Oid through);
 static SysScanDesc depend_scan(Relation depend, bool dependents,
 							   Oid classid, Oid objid);
 static List *view_rules(Oid viewid);
@@ -80,7 +84,7 @@ static bool may_select(Oid relid, AttrNumber attnum, Oid role);
 static bool has_user_mapping(Oid relid, Oid role);
 static void refuse_read(ReadCheck *check, Oid through, const char *what,
 						const char *why, Oid role);
-static char *reader_detail(ReadCheck *check, Oid through);
+static char *reader_detail(ReadCheck *check, Oid through, const char *verb);
 
 /*
  * An index scan of pg_depend: the objects that depend on one
@@ -135,8 +139,8 @@ dp_rule_relation(Oid ruleid)
 
 /*
  * The version views in live version schemas whose queries read an object
- * (a relation, a function), directly or through views, materialized views
- * and SQL functions with BEGIN ATOMIC bodies in between.  Only SELECT rules
+ * (a relation, a function), directly or through views, materialized views,
+ * operators and SQL functions with BEGIN ATOMIC bodies in between.  Only SELECT rules
  * read: a table's ON INSERT rules do not make it a reader.
  */
 List *
@@ -147,6 +151,7 @@ dp_views_reading(Oid classid, Oid objid)
 	List	   *queue_classes = list_make1_oid(classid);
 	List	   *relations = classid == RelationRelationId ? list_make1_oid(objid) : NIL;
 	List	   *functions = classid == ProcedureRelationId ? list_make1_oid(objid) : NIL;
+	List	   *operators = NIL;
 	List	   *reached = NIL;
 
 	for (int i = 0; i < list_length(queue); i++)
@@ -164,12 +169,17 @@ dp_views_reading(Oid classid, Oid objid)
 			bool		select;
 			DpVersionSchema *vs;
 
-			if (dep->classid == ProcedureRelationId &&
-				!list_member_oid(functions, dep->objid))
+			if ((dep->classid == ProcedureRelationId &&
+				 !list_member_oid(functions, dep->objid)) ||
+				(dep->classid == OperatorRelationId &&
+				 !list_member_oid(operators, dep->objid)))
 			{
-				functions = lappend_oid(functions, dep->objid);
+				if (dep->classid == ProcedureRelationId)
+					functions = lappend_oid(functions, dep->objid);
+				else
+					operators = lappend_oid(operators, dep->objid);
 				queue = lappend_oid(queue, dep->objid);
-				queue_classes = lappend_oid(queue_classes, ProcedureRelationId);
+				queue_classes = lappend_oid(queue_classes, dep->classid);
 				continue;
 			}
 			if (dep->classid != RewriteRelationId)
@@ -273,7 +283,61 @@ dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls,
 	check.check_rls = check_rls;
 	check.policy_roles = policy_roles;
 	check.visited = list_make1_oid(reached->viewid);
+	check.callers = version_readers(reached, owner);
 	check_reads_of(&check, reached->viewid, owner, InvalidOid);
+}
+
+/*
+ * The roles that read a version: the owner of its views, and the roles
+ * grant_access() let in.  A function a view calls, at any depth, runs with
+ * the privileges of the role that reads the view, not of the view's owner.
+ */
+static List *
+version_readers(DpReachedView *reached, Oid owner)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
+	DpRows	   *rows;
+	List	   *readers = list_make1_oid(owner);
+
+	if (!OidIsValid(get_relname_relid("access", dp_guard_extension_schema())))
+		return readers;			/* a 0.1.0 catalog: no access yet */
+	values[0] = CStringGetTextDatum(reached->vs->product);
+	values[1] = Int32GetDatum(reached->vs->major);
+	rows = dp_catalog_query(DP_READ_LATEST,
+							"SELECT grantee::pg_catalog.oid FROM dataproduct.access"
+							" WHERE product OPERATOR(pg_catalog.=) $1"
+							" AND major OPERATOR(pg_catalog.=) $2",
+							2, argtypes, values, NULL);
+	for (uint64 i = 0; i < rows->count; i++)
+	{
+		Oid			role = DatumGetObjectId(dp_rows_datum(rows, i, 1));
+
+		if (SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+			readers = list_append_unique_oid(readers, role);
+	}
+	return readers;
+}
+
+/*
+ * Every reader of the version may still execute a function that one of
+ * its views calls, directly or through an operator.
+ */
+static void
+check_callers(ReadCheck *check, Oid funcid, Oid through)
+{
+	ListCell   *lc;
+
+	foreach(lc, check->callers)
+	{
+		ObjectAddress proc;
+
+		if (dp_proc_aclcheck(funcid, lfirst_oid(lc), ACL_EXECUTE) == ACLCHECK_OK)
+			continue;
+		ObjectAddressSet(proc, ProcedureRelationId, funcid);
+		refuse_read(check, through, getObjectDescription(&proc, false),
+					"execute", lfirst_oid(lc));
+	}
 }
 
 /*
@@ -340,15 +404,10 @@ check_reads_of(ReadCheck *check, Oid viewid, Oid reader, Oid through)
 				list_nth_cell(attnums, i)->ptr_value =
 					lappend_int(list_nth(attnums, i), dep->refobjsubid);
 			}
-			else if (dep->refclassid == ProcedureRelationId &&
-					 dp_proc_aclcheck(dep->refobjid, reader, ACL_EXECUTE) != ACLCHECK_OK)
-			{
-				ObjectAddress proc;
-
-				ObjectAddressSet(proc, ProcedureRelationId, dep->refobjid);
-				refuse_read(check, through, getObjectDescription(&proc, false),
-							"execute", reader);
-			}
+			else if (dep->refclassid == ProcedureRelationId)
+				check_callers(check, dep->refobjid, through);
+			else if (dep->refclassid == OperatorRelationId)
+				check_callers(check, get_opcode(dep->refobjid), through);
 		}
 		systable_endscan(scan);
 		table_close(depend, AccessShareLock);
@@ -492,9 +551,19 @@ refuse_read(ReadCheck *check, Oid through, const char *what, const char *why,
 			Oid role)
 {
 	char	   *rolename = GetUserNameFromId(role, false);
-	char	   *detail = reader_detail(check, through);
+	char	   *detail = reader_detail(check, through,
+										  strcmp(why, "execute") == 0 ? "calls" : "reads");
 
-	if (strcmp(why, "read") == 0 || strcmp(why, "execute") == 0)
+	if (strcmp(why, "execute") == 0)
+		ereport(check->elevel,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" must keep the privilege to execute %s",
+						rolename, what),
+				 errdetail("%s, and a function runs with the privileges of the role that reads the view, here role \"%s\".",
+						   detail, rolename),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Keep EXECUTE granted to the readers of the version, or publish a new major version that does not call it.")));
+	else if (strcmp(why, "read") == 0)
 		ereport(check->elevel,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" must keep the privilege to %s %s",
@@ -539,21 +608,21 @@ refuse_read(ReadCheck *check, Oid through, const char *what, const char *why,
 }
 
 /*
- * "View "orders_v1"."orders", which serves data product ..., reads it
- * [through view "shop"."mid"]"
+ * "View "orders_v1"."orders", which serves data product ..., reads (or
+ * calls) it [through view "shop"."mid"]"
  */
 static char *
-reader_detail(ReadCheck *check, Oid through)
+reader_detail(ReadCheck *check, Oid through, const char *verb)
 {
 	DpReachedView *r = check->reached;
 	char	   *view = quote_qualified_identifier(NameStr(r->vs->schema),
 												  get_rel_name(r->viewid));
 
 	if (!OidIsValid(through))
-		return psprintf("View %s, which serves %s, reads it",
-						view, dp_version_label(r->vs));
-	return psprintf("View %s, which serves %s, reads it through view %s",
-					view, dp_version_label(r->vs),
+		return psprintf("View %s, which serves %s, %s it",
+						view, dp_version_label(r->vs), verb);
+	return psprintf("View %s, which serves %s, %s it through view %s",
+					view, dp_version_label(r->vs), verb,
 					quote_qualified_identifier(get_namespace_name(get_rel_namespace(through)),
 											   get_rel_name(through)));
 }

@@ -163,7 +163,8 @@ check_compatible(DpProduct *product, DpVersion version, List *candidate)
 	if (impact == DP_IMPACT_MAJOR)
 	{
 		List	   *all = dp_get_releases(product->name, -1);
-		DpVersion	next = {((DpRelease *) llast(all))->version.major + 1, 0, 0};
+		int32		last = ((DpRelease *) llast(all))->version.major;
+		DpVersion	next = {last < PG_INT32_MAX ? last + 1 : last, 0, 0};
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -172,6 +173,9 @@ check_compatible(DpProduct *product, DpVersion version, List *candidate)
 				 errdetail("Consumers of schema \"%s\" rely on what these changes remove or alter:%s",
 						   dp_version_schema(product->name, version.major),
 						   lines.data),
+				 last == PG_INT32_MAX ?
+				 errhint("No major version number is left after %d; publish the outputs as a new data product.",
+						 last) :
 				 errhint("Publish the outputs as version %s, a new major version in schema \"%s\"; version %d keeps serving its consumers.",
 						 dp_version_string(next), dp_version_schema(product->name, next.major),
 						 version.major)));
@@ -181,6 +185,9 @@ check_compatible(DpProduct *product, DpVersion version, List *candidate)
 			 errmsg("version %s of data product \"%s\" adds to the contract, which a patch release cannot do",
 					dp_version_string(version), product->name),
 			 errdetail("These changes need a minor release:%s", lines.data),
+			 latest.minor == PG_INT32_MAX ?
+			 errhint("No minor version number is left in major version %d; publish the outputs as a new major version.",
+					 version.major) :
 			 errhint("Publish the outputs as version %d.%d.0.",
 					 version.major, latest.minor + 1)));
 }

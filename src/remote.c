@@ -44,13 +44,16 @@ PG_FUNCTION_INFO_V1(dp_remote_catalog);
 #define DP_SHARING_VERSION "0.2.0"
 
 /*
- * Bounds on what a producer may send: more outputs in a release, or more
- * columns in an output, than any producer publishes are a broken catalog,
- * not a contract to import.
+ * Bounds on what a producer may send: more outputs in a release, more
+ * columns in an output or in all, or longer descriptions than any producer
+ * publishes are a broken catalog, not a contract to import.  They also
+ * bound the memory a hostile producer can make the consumer use.
  */
 #define DP_MAX_REMOTE_OUTPUTS	1000
 #define DP_MAX_REMOTE_COLUMNS	MaxHeapAttributeNumber
 #define DP_MAX_TYPE_LENGTH		1024
+#define DP_MAX_REMOTE_CONTRACT_COLUMNS	100000
+#define DP_MAX_DESCRIPTION_LENGTH	10000
 
 /* A row of the producer's dataproduct.catalog, validated */
 typedef struct RemoteCatalogRow
@@ -479,6 +482,10 @@ remote_contract_row(ForeignServer *server, DpRows *rows, uint64 row,
 	remote_present(server, kind, rows, row, 7);
 	c->not_null = DatumGetBool(dp_rows_datum(rows, row, 7));
 	c->description = dp_rows_text(rows, row, 8);
+	if (c->description != NULL && strlen(c->description) > DP_MAX_DESCRIPTION_LENGTH)
+		invalid_row(server, kind,
+					psprintf("The description of column \"%s\" has more than %d bytes.",
+							 c->name, DP_MAX_DESCRIPTION_LENGTH));
 	r->column = c;
 	return r;
 }
@@ -726,15 +733,18 @@ dp_remote_contract(ForeignServer *server, DpRemoteMajor *major)
 	values[1] = CStringGetTextDatum(vstr);
 	rows = remote_query(server,
 						psprintf("SELECT product, version, output, position,"
-								 " column_name, type, not_null, description"
+								 " column_name, pg_catalog.left(type, %d),"
+								 " not_null, pg_catalog.left(description, %d)"
 								 " FROM pg_temp.dataproduct_remote_contract"
 								 " WHERE product OPERATOR(pg_catalog.=) $1"
 								 " AND version OPERATOR(pg_catalog.=) $2"
 								 " LIMIT %d",
-								 DP_MAX_REMOTE_OUTPUTS * DP_MAX_REMOTE_COLUMNS + 1),
+								 DP_MAX_TYPE_LENGTH + 1,
+								 DP_MAX_DESCRIPTION_LENGTH + 1,
+								 DP_MAX_REMOTE_CONTRACT_COLUMNS + 1),
 						2, argtypes, values);
 	if (rows->count == 0 ||
-		rows->count > DP_MAX_REMOTE_OUTPUTS * DP_MAX_REMOTE_COLUMNS)
+		rows->count > DP_MAX_REMOTE_CONTRACT_COLUMNS)
 		invalid_row(server, "contract",
 					psprintf("Release %s of data product \"%s\" has %llu contract columns.",
 							 vstr, product, (unsigned long long) rows->count));

@@ -70,6 +70,8 @@ static void subscription_arguments(FunctionCallInfo fcinfo, char **server,
 								   char **product, int32 *major);
 static Subscription *get_subscription(const char *server,
 									  const char *product, int32 major);
+static void lock_subscription(const char *server, const char *product,
+							  int32 major, const char *local_schema);
 static void check_not_subscribed(const char *server, const char *product,
 								 int32 major, const char *local_schema);
 static void check_may_manage(Subscription *sub);
@@ -129,10 +131,7 @@ dp_subscribe(PG_FUNCTION_ARGS)
 		pstrdup(NameStr(*PG_GETARG_NAME(3)));
 	server = dp_remote_server(server_name);
 
-	/* one subscribe at a time, each seeing what the one before committed */
-	(void) dp_catalog_query(DP_WRITE,
-							"LOCK TABLE dataproduct.subscription IN EXCLUSIVE MODE",
-							0, NULL, NULL, NULL);
+	lock_subscription(server_name, product, major, local_schema);
 	check_not_subscribed(server_name, product, major, local_schema);
 	dp_remote_open(server);
 	remote = dp_remote_major(server, product, major);
@@ -153,6 +152,31 @@ dp_subscribe(PG_FUNCTION_ARGS)
 	result = (Name) palloc0(NAMEDATALEN);
 	namestrcpy(result, local_schema);
 	PG_RETURN_NAME(result);
+}
+
+/*
+ * One subscribe at a time per subscription and per local schema, each
+ * seeing what the one before committed; subscriptions of other products
+ * or into other schemas go on in parallel.  Transaction-level advisory
+ * locks, in one order, so that two calls cannot wait for each other.
+ */
+static void
+lock_subscription(const char *server, const char *product, int32 major,
+				  const char *local_schema)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = CStringGetTextDatum(psprintf("%s\n%s\n%d", server, product, major));
+	values[1] = CStringGetTextDatum(local_schema);
+	(void) dp_run_as(InvalidOid, DP_WRITE,
+					 "SELECT pg_catalog.pg_advisory_xact_lock("
+					 "  pg_catalog.hashtext('dataproduct subscription'),"
+					 "  pg_catalog.hashtext($1)),"
+					 " pg_catalog.pg_advisory_xact_lock("
+					 "  pg_catalog.hashtext('dataproduct local schema'),"
+					 "  pg_catalog.hashtext($2))",
+					 2, argtypes, values, NULL);
 }
 
 /*
@@ -322,7 +346,7 @@ check_not_subscribed(const char *server, const char *product, int32 major,
 	values[1] = CStringGetTextDatum(product);
 	values[2] = Int32GetDatum(major);
 	values[3] = dp_name_datum(local_schema);
-	rows = dp_catalog_query(DP_WRITE,
+	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT server, product, major, local_schema"
 							" FROM dataproduct.subscription"
 							" WHERE (server OPERATOR(pg_catalog.=) $1"
@@ -786,7 +810,7 @@ drop_local_objects(Subscription *sub)
 														  lfirst(lc))));
 	if (!sub->created_schema)
 		return;
-	if (dp_run_as(InvalidOid, DP_WRITE,
+	if (dp_run_as(InvalidOid, DP_READ_LATEST,
 				  psprintf("SELECT 1 FROM pg_catalog.pg_depend"
 						   " WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
 						   " AND refobjid OPERATOR(pg_catalog.=) %u LIMIT 1",
@@ -818,7 +842,7 @@ check_no_dependents(Subscription *sub)
 		relids[n++] = ObjectIdGetDatum(get_relname_relid(lfirst(lc), nspoid));
 	values[0] = PointerGetDatum(construct_array(relids, n, OIDOID, sizeof(Oid),
 												true, TYPALIGN_INT));
-	rows = dp_run_as(InvalidOid, DP_WRITE,
+	rows = dp_run_as(InvalidOid, DP_READ_LATEST,
 			   "SELECT DISTINCT pg_catalog.format('%s depends on %s',"
 			   "  CASE WHEN r.oid IS NULL"
 			   "   THEN pg_catalog.pg_describe_object(d.classid, d.objid, 0)"

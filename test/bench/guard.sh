@@ -305,7 +305,7 @@ done
 
 # The split: copies of p<split_base> (and of the largest p<N>) without the
 # guard's event triggers.
-GUARD_TRIGGERS=(dataproduct_guard_ddl_command_end dataproduct_guard_sql_drop dataproduct_guard_drop_extension)
+GUARD_TRIGGERS=(dataproduct_guard_ddl_command_end dataproduct_guard_sql_drop dataproduct_guard_ddl_command_start)
 OFF_SIZES=()
 if [ "$BENCH_SPLIT" = 1 ]; then
 	OFF_SIZES=("$split_base")
