@@ -248,11 +248,50 @@ ALTER DATABASE :"DBNAME" RESET dataproduct.guard;
 \set verify 'SELECT gd.verify();'
 :verify
 
+--
+-- Readers read: no other privilege on a version, now or by default; the
+-- identity a called function runs as stays
+--
+GRANT INSERT, UPDATE ON depth_v1.top TO regress_gd_other;
+GRANT ALL ON depth_v1.top TO regress_gd_other;
+GRANT CREATE ON SCHEMA depth_v1 TO regress_gd_other;
+GRANT SELECT ON depth_v1.top TO regress_gd_other;
+REVOKE SELECT ON depth_v1.top FROM regress_gd_other;
+SET dataproduct.guard = off;
+GRANT UPDATE ON depth_v1.top TO regress_gd_other;
+RESET dataproduct.guard;
+REVOKE UPDATE ON depth_v1.top FROM regress_gd_other;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT INSERT ON TABLES TO regress_gd_other;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT ALL ON TABLES TO regress_gd_other;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT SELECT ON TABLES TO regress_gd_other;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner REVOKE SELECT ON TABLES FROM regress_gd_other;
+-- defaults set before (with the switch off) do not reach the views
+SET dataproduct.guard = off;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT INSERT, SELECT ON TABLES TO regress_gd_other;
+RESET dataproduct.guard;
+CREATE FUNCTION gd.secret_count() RETURNS bigint LANGUAGE sql STABLE
+    SECURITY DEFINER BEGIN ATOMIC SELECT count(*) FROM gd.base; END;
+ALTER FUNCTION gd.secret_count() OWNER TO regress_gd_mid;
+CREATE VIEW gd.counted AS SELECT gd.secret_count() AS n;
+GRANT SELECT ON gd.counted TO regress_gd_owner;
+SELECT dataproduct.create_product('calls', 'deep');
+SELECT dataproduct.publish('calls', '1.0.0', '{gd.counted}');
+SELECT grantee::regrole, privilege_type
+  FROM pg_class c, aclexplode(c.relacl) a
+ WHERE c.oid = 'calls_v1.counted'::regclass ORDER BY 1, 2;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner REVOKE INSERT, SELECT ON TABLES FROM regress_gd_other;
+ALTER FUNCTION gd.secret_count() SECURITY INVOKER;
+ALTER FUNCTION gd.secret_count() OWNER TO regress_gd_other;
+ALTER FUNCTION gd.secret_count() STABLE;
+-- what a function's BEGIN ATOMIC body reads is read as its owner
+REVOKE SELECT ON gd.base FROM regress_gd_mid;
+SELECT n FROM calls_v1.counted;
+
 -- clean up, with the switch off; the versions end as retired ones would
 SET dataproduct.guard = off;
-DROP SCHEMA depth_v1, far_v1, more_v1, tree_v1 CASCADE;
+DROP SCHEMA depth_v1, far_v1, more_v1, tree_v1, calls_v1 CASCADE;
 UPDATE dataproduct.major_version SET status = 'retired'
- WHERE product IN ('depth', 'far', 'more', 'tree');
+ WHERE product IN ('depth', 'far', 'more', 'tree', 'calls');
 DROP SCHEMA gd, gdtypes, gdext CASCADE;
 DROP SERVER gd_loop CASCADE;
 RESET dataproduct.guard;

@@ -79,6 +79,7 @@
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -153,8 +154,15 @@ static void check_view_contract(Oid named, Oid relid, DpReachedView *reached,
 static void check_type_users(Oid typid, Node *parsetree);
 static void check_schema_types(Oid nspid, Node *parsetree);
 static void check_grant(InternalGrant *istmt, Node *parsetree);
+static void check_version_grant(const ObjectAddress *object,
+								DpVersionSchema *vs, InternalGrant *istmt,
+								AclMode reads, Node *parsetree);
 static void check_default_privileges(Node *parsetree);
+static bool grants_more_than_select(GrantStmt *action);
+static void check_domain_owner_defaults(List *roles, Node *parsetree);
 static void check_rule(Oid ruleid, Node *parsetree);
+static void check_function_identity(Oid funcid, Node *parsetree);
+static bool function_is_security_definer(Oid funcid);
 static char relkind_before_command(Oid relid);
 static Oid	policy_relation(Oid policyid, Snapshot snapshot, List **roles);
 static void check_policy_readers(Oid relid, List *roles);
@@ -276,12 +284,14 @@ check_extension_schema_rename(Node *parsetree)
 
 /*
  * Commands that can change the extension's own schema or members, which
- * are checked even while no version is live: the guard relies on them.
+ * the guard relies on, or what later versions will be: checked even while
+ * no version is live.
  */
 static bool
 guards_extension(Node *parsetree)
 {
 	return IsA(parsetree, AlterExtensionContentsStmt) ||
+		IsA(parsetree, AlterDefaultPrivilegesStmt) ||
 		IsA(parsetree, AlterObjectSchemaStmt) ||
 		IsA(parsetree, AlterOwnerStmt) ||
 		(IsA(parsetree, RenameStmt) &&
@@ -425,8 +435,11 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 	else if (object.classId == TypeRelationId)
 		check_type_users(object.objectId, parsetree);
 	else if (object.classId == ProcedureRelationId)
+	{
+		check_function_identity(object.objectId, parsetree);
 		check_readers_of(ProcedureRelationId, object.objectId, object.objectId,
 						 parsetree);
+	}
 	else if (object.classId == PolicyRelationId)
 	{
 		List	   *roles;
@@ -444,17 +457,23 @@ check_collected_command(CollectedCommand *cmd, Node *parsetree)
 static void
 check_default_privileges(Node *parsetree)
 {
+	AlterDefaultPrivilegesStmt *stmt = (AlterDefaultPrivilegesStmt *) parsetree;
+	List	   *roles = NIL;
+	bool		in_schemas = false;
 	ListCell   *lc;
 
 	if (!IsA(parsetree, AlterDefaultPrivilegesStmt))
 		return;
-	foreach(lc, ((AlterDefaultPrivilegesStmt *) parsetree)->options)
+	foreach(lc, stmt->options)
 	{
 		DefElem    *option = lfirst(lc);
 		ListCell   *lc2;
 
+		if (strcmp(option->defname, "roles") == 0)
+			roles = (List *) option->arg;
 		if (strcmp(option->defname, "schemas") != 0)
 			continue;
+		in_schemas = true;
 		foreach(lc2, (List *) option->arg)
 		{
 			char	   *schema = strVal(lfirst(lc2));
@@ -468,6 +487,128 @@ check_default_privileges(Node *parsetree)
 			refuse_version_schema_change(&object, vs, parsetree, false);
 		}
 	}
+	if (!in_schemas && grants_more_than_select(stmt->action))
+		check_domain_owner_defaults(roles, parsetree);
+}
+
+/*
+ * Would these default privileges give, on tables and views created later,
+ * more than SELECT?
+ */
+static bool
+grants_more_than_select(GrantStmt *action)
+{
+	ListCell   *lc;
+
+	if (!action->is_grant || action->objtype != OBJECT_TABLE)
+		return false;
+	if (action->privileges == NIL)
+		return true;			/* ALL */
+	foreach(lc, action->privileges)
+	{
+		AccessPriv *priv = lfirst(lc);
+
+		if (priv->priv_name == NULL || strcmp(priv->priv_name, "select") != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Default privileges for all the tables a domain's owner creates would
+ * reach the views publish() creates for it: readers could write through
+ * them.  "roles" are the FOR ROLE roles, NIL for the current one.
+ */
+static void
+check_domain_owner_defaults(List *roles, Node *parsetree)
+{
+	List	   *oids = NIL;
+	ListCell   *lc;
+
+	if (roles == NIL)
+		oids = list_make1_oid(GetUserId());
+	foreach(lc, roles)
+		oids = lappend_oid(oids, get_rolespec_oid(lfirst(lc), false));
+	foreach(lc, oids)
+	{
+		Oid			argtypes[1] = {OIDOID};
+		Datum		values[1] = {ObjectIdGetDatum(lfirst_oid(lc))};
+		DpRows	   *rows;
+
+		rows = dp_catalog_query(DP_READ_LATEST,
+								"SELECT name FROM dataproduct.domain"
+								" WHERE owner::pg_catalog.oid OPERATOR(pg_catalog.=) $1"
+								" ORDER BY name LIMIT 1",
+								1, argtypes, values, NULL);
+		if (rows->count == 0)
+			continue;
+		ereport(refusal_level(),
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot grant default privileges other than SELECT on the tables of role \"%s\"",
+						GetUserNameFromId(lfirst_oid(lc), false)),
+				 errdetail("Role \"%s\" owns domain \"%s\", and the views of its versions would get them: their readers could write through them.",
+						   GetUserNameFromId(lfirst_oid(lc), false),
+						   dp_rows_text(rows, 0, 1)),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Grant default privileges IN SCHEMA the schemas of the domain's own tables instead.")));
+	}
+}
+
+/*
+ * A function a version view calls runs as its reader, or for SECURITY
+ * DEFINER, as its owner: what it may read inside depends on that identity,
+ * which the guard cannot follow into a function body.  So neither the
+ * security mode nor the owner of a SECURITY DEFINER function changes under
+ * a live version.
+ */
+static void
+check_function_identity(Oid funcid, Node *parsetree)
+{
+	bool		changes = false;
+	List	   *reached;
+	DpReachedView *r;
+	ListCell   *lc;
+
+	if (IsA(parsetree, AlterOwnerStmt))
+		changes = function_is_security_definer(funcid);
+	else if (IsA(parsetree, AlterFunctionStmt))
+	{
+		foreach(lc, ((AlterFunctionStmt *) parsetree)->actions)
+		{
+			if (strcmp(((DefElem *) lfirst(lc))->defname, "security") == 0)
+				changes = true;
+		}
+	}
+	if (!changes)
+		return;
+	reached = dp_views_reading(ProcedureRelationId, funcid);
+	if (reached == NIL)
+		return;
+	r = linitial(reached);
+	ereport(refusal_level(),
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot change the identity %s runs as",
+					format_procedure_qualified(funcid)),
+			 errdetail("View %s, which serves %s, calls it, and what it may read depends on that identity.",
+					   quote_qualified_identifier(NameStr(r->vs->schema),
+												  get_rel_name(r->viewid)),
+					   dp_version_label(r->vs)),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Create another function for a new major version.")));
+}
+
+static bool
+function_is_security_definer(Oid funcid)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	bool		secdef = false;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		secdef = ((Form_pg_proc) GETSTRUCT(tuple))->prosecdef;
+		ReleaseSysCache(tuple);
+	}
+	return secdef;
 }
 
 /*
@@ -1147,8 +1288,6 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 	List	   *objects;
 	ListCell   *lc;
 
-	if (istmt->is_grant)
-		return;
 	/* in OID order, not in the order a scan of pg_class found them */
 	objects = list_copy(istmt->objects);
 	list_sort(objects, list_oid_cmp);
@@ -1165,24 +1304,58 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 				ObjectAddressSet(object, RelationRelationId, objid);
 				vs = dp_version_schema_of(get_rel_namespace(objid));
 				if (vs != NULL)
-					refuse_version_schema_change(&object, vs, parsetree, true);
-				check_relation_readers(objid, parsetree);
+					check_version_grant(&object, vs, istmt, ACL_SELECT, parsetree);
+				if (!istmt->is_grant)
+					check_relation_readers(objid, parsetree);
 				break;
 			case OBJECT_SCHEMA:
 				ObjectAddressSet(object, NamespaceRelationId, objid);
 				vs = dp_version_schema_of(objid);
 				if (vs != NULL)
-					refuse_version_schema_change(&object, vs, parsetree, true);
+					check_version_grant(&object, vs, istmt, ACL_USAGE, parsetree);
 				break;
 			case OBJECT_FUNCTION:
 			case OBJECT_PROCEDURE:
 			case OBJECT_ROUTINE:
-				check_readers_of(ProcedureRelationId, objid, objid, parsetree);
+				if (!istmt->is_grant)
+					check_readers_of(ProcedureRelationId, objid, objid, parsetree);
 				break;
 			default:
 				break;
 		}
 	}
+}
+
+/*
+ * A version schema and its views give their readers USAGE and SELECT, and
+ * nothing else: granting more (writing through a view, creating objects in
+ * the schema) is refused, revoking it again allowed; USAGE and SELECT go
+ * through grant_access() and revoke_access().
+ */
+static void
+check_version_grant(const ObjectAddress *object, DpVersionSchema *vs,
+					InternalGrant *istmt, AclMode reads, Node *parsetree)
+{
+	AclMode		privileges = istmt->all_privs ? ACL_ALL_RIGHTS_RELATION | ACL_ALL_RIGHTS_SCHEMA :
+		istmt->privileges;
+
+	if (!istmt->is_grant)
+	{
+		if ((privileges & reads) != 0)
+			refuse_version_schema_change(object, vs, parsetree, true);
+		return;
+	}
+	if ((privileges & ~reads) == 0)
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot grant privileges other than %s on %s",
+					reads == ACL_USAGE ? "USAGE" : "SELECT",
+					getObjectDescription(object, false)),
+			 errdetail("It is part of %s, which its readers only read.",
+					   dp_version_label(vs)),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Use dataproduct.grant_access() to let a role read a major version.")));
 }
 
 /*

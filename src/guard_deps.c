@@ -66,11 +66,13 @@ typedef struct ReadCheck
 								 * any role */
 	List	   *visited;		/* views walked so far */
 	List	   *callers;		/* who calls the functions: its readers */
+	List	   *functions;		/* functions checked so far */
 } ReadCheck;
 
 static Oid	rule_relation(Oid ruleid, bool *select);
 static List *version_readers(DpReachedView *reached, Oid owner);
 static void check_callers(ReadCheck *check, Oid funcid, Oid through);
+static void check_function_reads(ReadCheck *check, Oid funcid, Oid through);
 static SysScanDesc depend_scan(Relation depend, bool dependents,
 							   Oid classid, Oid objid);
 static List *view_rules(Oid viewid);
@@ -284,6 +286,7 @@ dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls,
 	check.policy_roles = policy_roles;
 	check.visited = list_make1_oid(reached->viewid);
 	check.callers = version_readers(reached, owner);
+	check.functions = NIL;
 	check_reads_of(&check, reached->viewid, owner, InvalidOid);
 }
 
@@ -337,6 +340,58 @@ check_callers(ReadCheck *check, Oid funcid, Oid through)
 		ObjectAddressSet(proc, ProcedureRelationId, funcid);
 		refuse_read(check, through, getObjectDescription(&proc, false),
 					"execute", lfirst_oid(lc));
+	}
+	if (!list_member_oid(check->functions, funcid))
+	{
+		check->functions = lappend_oid(check->functions, funcid);
+		check_function_reads(check, funcid, through);
+	}
+}
+
+/*
+ * The relations a function's body reads, where PostgreSQL records them
+ * (SQL functions with BEGIN ATOMIC bodies): read as the function's owner
+ * for SECURITY DEFINER, else as each reader of the version.  Bodies kept
+ * as text record nothing, and are not checked.
+ */
+static void
+check_function_reads(ReadCheck *check, Oid funcid, Oid through)
+{
+	HeapTuple	tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	List	   *roles;
+	Relation	depend;
+	SysScanDesc scan;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (!HeapTupleIsValid(tuple))
+		return;
+	roles = ((Form_pg_proc) GETSTRUCT(tuple))->prosecdef ?
+		list_make1_oid(((Form_pg_proc) GETSTRUCT(tuple))->proowner) :
+		check->callers;
+	ReleaseSysCache(tuple);
+
+	depend = table_open(DependRelationId, AccessShareLock);
+	scan = depend_scan(depend, false, ProcedureRelationId, funcid);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (dep->refclassid == RelationRelationId)
+			relids = list_append_unique_oid(relids, dep->refobjid);
+		else if (dep->refclassid == ProcedureRelationId && dep->refobjid != funcid)
+			check_callers(check, dep->refobjid, through);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+
+	foreach(lc, relids)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, roles)
+			check_source(check, lfirst_oid(lc), list_make1_int(0),
+						 lfirst_oid(lc2), through);
 	}
 }
 

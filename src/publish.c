@@ -39,6 +39,7 @@ static void create_version_schema(DpProduct *product, DpVersion version,
 static void create_output_view(DpProduct *product, DpVersion version,
 							   const char *schema, DpOutput *output,
 							   bool replace);
+static void revoke_default_writes(DpProduct *product, const char *view);
 static char *literal_or_null(const char *str);
 static void comment_version_schema(DpProduct *product, DpVersion version,
 								   const char *schema);
@@ -296,6 +297,7 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 						 output->security_invoker ? "security_invoker" : "");
 	appendStringInfo(&sql, " AS %s", output->definition);
 	dp_guard_bypass_execute(product->owner, sql.data);
+	revoke_default_writes(product, view);
 
 	dp_guard_bypass_execute(product->owner,
 				  psprintf("COMMENT ON VIEW %s IS %s", view,
@@ -322,6 +324,38 @@ create_output_view(DpProduct *product, DpVersion version, const char *schema,
 	 */
 	(void) dp_run_as(product->owner, DP_WRITE,
 					 psprintf("EXPLAIN SELECT * FROM %s", view), 0, NULL, NULL, NULL);
+}
+
+/*
+ * A version view is read, never written: privileges other than SELECT that
+ * the owner's default privileges gave the new view are revoked again.
+ */
+static void
+revoke_default_writes(DpProduct *product, const char *view)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(view)};
+	DpRows	   *rows;
+
+	rows = dp_run_as(InvalidOid, DP_READ_LATEST,
+					 "SELECT DISTINCT a.grantee FROM pg_catalog.pg_class c,"
+					 " pg_catalog.aclexplode(c.relacl) a"
+					 " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					 " AND a.privilege_type OPERATOR(pg_catalog.<>) 'SELECT'"
+					 " AND a.grantee OPERATOR(pg_catalog.<>) c.relowner"
+					 " ORDER BY 1",
+					 1, argtypes, values, NULL);
+	for (uint64 i = 0; i < rows->count; i++)
+	{
+		Oid			grantee = DatumGetObjectId(dp_rows_datum(rows, i, 1));
+
+		dp_guard_bypass_execute(product->owner,
+								psprintf("REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+										 " ON %s FROM %s", view,
+										 OidIsValid(grantee) ?
+										 quote_identifier(GetUserNameFromId(grantee, false)) :
+										 "PUBLIC"));
+	}
 }
 
 static char *
