@@ -237,6 +237,13 @@ CREATE OR REPLACE FUNCTION dataproduct.guard_ddl_command_end()
 ALTER FUNCTION dataproduct.guard_sql_drop() SET dataproduct.guard = off;
 ALTER FUNCTION dataproduct.publish(text, text, regclass[], text) SECURITY DEFINER;
 CREATE FUNCTION dataproduct.mine() RETURNS int LANGUAGE sql AS 'SELECT 1';
+-- the one switch no event trigger sees is said by publish()
+ALTER EVENT TRIGGER dataproduct_guard_sql_drop DISABLE;
+CREATE TABLE gd.tiny (id int);
+GRANT SELECT ON gd.tiny TO regress_gd_owner;
+SELECT dataproduct.create_product('tiny', 'deep');
+SELECT dataproduct.publish('tiny', '1.0.0', '{gd.tiny}');
+ALTER EVENT TRIGGER dataproduct_guard_sql_drop ENABLE ALWAYS;
 ALTER DATABASE :"DBNAME" SET dataproduct.guard = off;
 \c
 SHOW dataproduct.guard;
@@ -289,9 +296,9 @@ SELECT n FROM calls_v1.counted;
 
 -- clean up, with the switch off; the versions end as retired ones would
 SET dataproduct.guard = off;
-DROP SCHEMA depth_v1, far_v1, more_v1, tree_v1, calls_v1 CASCADE;
+DROP SCHEMA depth_v1, far_v1, more_v1, tree_v1, calls_v1, tiny_v1 CASCADE;
 UPDATE dataproduct.major_version SET status = 'retired'
- WHERE product IN ('depth', 'far', 'more', 'tree', 'calls');
+ WHERE product IN ('depth', 'far', 'more', 'tree', 'calls', 'tiny');
 DROP SCHEMA gd, gdtypes, gdext CASCADE;
 DROP SERVER gd_loop CASCADE;
 RESET dataproduct.guard;

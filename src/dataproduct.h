@@ -162,6 +162,7 @@ extern void dp_check_domain_owner_exists(const char *domain, Oid owner);
 /* guard.c */
 extern bool dp_guard_enabled;
 extern void dp_guard_bypass_execute(Oid role, const char *sql);
+extern void dp_guard_warn_if_disabled(void);
 extern void dp_guard_relcache_callback(Datum arg, Oid relid);
 
 /* semver.c */

@@ -48,6 +48,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_event_trigger.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_foreign_server.h"
 #include "catalog/pg_inherits.h"
@@ -1615,6 +1616,44 @@ check_own_function_change(Node *parsetree)
 					   get_namespace_name(nspid)),
 			 dp_guard_off_hint() ? 0 :
 			 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
+}
+
+/*
+ * The one switch no event trigger sees is ALTER EVENT TRIGGER ... DISABLE:
+ * dataproduct's functions that change what the guard protects say so, in
+ * a WARNING that also goes to the server log.
+ */
+void
+dp_guard_warn_if_disabled(void)
+{
+	Oid			extschema = dp_extension_schema();
+	Relation	rel = table_open(EventTriggerRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+	int			found = 0;
+
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_event_trigger evt = (Form_pg_event_trigger) GETSTRUCT(tuple);
+
+		if (get_func_namespace(evt->evtfoid) != extschema)
+			continue;
+		found++;
+		if (evt->evtenabled == TRIGGER_DISABLED)
+			ereport(WARNING,
+					(errmsg("the contract guard is off: event trigger %s is disabled",
+							quote_identifier(NameStr(evt->evtname))),
+					 errdetail("DDL that breaks live versions of data products is not refused."),
+					 errhint("A superuser can switch it on again with ALTER EVENT TRIGGER %s ENABLE ALWAYS.",
+							 quote_identifier(NameStr(evt->evtname)))));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (found < 3)
+		ereport(WARNING,
+				(errmsg("the contract guard is off: an event trigger of extension \"dataproduct\" is missing"),
+				 errdetail("DDL that breaks live versions of data products is not refused."),
+				 errhint("Reinstall the extension to restore its event triggers.")));
 }
 
 /*

@@ -80,6 +80,7 @@ dp_publish(PG_FUNCTION_ARGS)
 	product = dp_get_product(product_name, true);
 	AcceptInvalidationMessages();
 	dp_check_acts_for_domain(product, "publish");
+	dp_guard_warn_if_disabled();
 	major_exists = dp_major_exists(product->name, version.major);
 	/* a release goes into a live major version, never a retired one */
 	if (major_exists)
