@@ -268,6 +268,10 @@ SET dataproduct.guard = off;
 GRANT UPDATE ON depth_v1.top TO regress_gd_other;
 RESET dataproduct.guard;
 REVOKE UPDATE ON depth_v1.top FROM regress_gd_other;
+-- DROP OWNED revokes privileges too: the hint says what ends access
+SELECT dataproduct.grant_access('depth', 1, 'regress_gd_other');
+DROP OWNED BY regress_gd_other;
+SELECT dataproduct.revoke_access('depth', 1, 'regress_gd_other');
 ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT INSERT ON TABLES TO regress_gd_other;
 ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT ALL ON TABLES TO regress_gd_other;
 ALTER DEFAULT PRIVILEGES FOR ROLE regress_gd_owner GRANT SELECT ON TABLES TO regress_gd_other;
