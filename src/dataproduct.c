@@ -28,8 +28,10 @@ void		_PG_init(void);
 
 /*
  * Module load: the emergency switch of the contract guard, and the cache
- * invalidation the guard relies on.  Nothing here touches the catalogs, so
- * it is safe in any process that loads the library.
+ * invalidation the guard relies on; usage tracking's settings, and with
+ * shared_preload_libraries its shared memory and executor hooks (usage.c).
+ * Nothing here touches the catalogs, so it is safe in any process that
+ * loads the library.
  */
 void
 _PG_init(void)
@@ -44,6 +46,7 @@ _PG_init(void)
 							 NULL,
 							 NULL,
 							 NULL);
+	dp_usage_init();
 	MarkGUCPrefixReserved("dataproduct");
 	CacheRegisterRelcacheCallback(dp_guard_relcache_callback, (Datum) 0);
 }

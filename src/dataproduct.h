@@ -17,6 +17,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "nodes/pg_list.h"
@@ -142,6 +143,7 @@ typedef struct DpRemoteMajor
 	char	   *status;
 	char	   *sunset;			/* date as text, or NULL */
 	List	   *outputs;		/* names of its latest release's outputs */
+	char	   *message;		/* why it is deprecated, or NULL */
 } DpRemoteMajor;
 
 /* dataproduct.c */
@@ -262,5 +264,36 @@ extern void dp_remote_register(ForeignServer *server, DpRemoteMajor *major,
 							   const char *local_schema);
 extern void dp_remote_unregister(ForeignServer *server, const char *product,
 								 int32 major);
+
+/* audit.c */
+extern void dp_audit_guard_bypassed(void);
+
+/* lifecycle.c */
+extern void dp_check_not_deprecated(DpMajor *major);
+
+/* usage.c */
+/*
+ * One (version schema, output, role) usage counter, copied out of shared
+ * memory
+ */
+typedef struct DpUsage
+{
+	char	   *schema;			/* version schema */
+	char	   *output;			/* view name */
+	Oid			role;			/* reading role (current_user at execution) */
+	int64		queries;
+	double		total_time_ms;
+	TimestampTz first_read;
+	TimestampTz last_read;
+	List	   *columns;		/* names (char *) of the view's columns ever
+								 * read */
+} DpUsage;
+extern void dp_usage_init(void);
+extern bool dp_usage_enabled(void);
+extern List *dp_usage_of_schema(const char *schema);
+
+/* impact.c */
+extern char *dp_impact_summary(const char *product, int32 major,
+							   List *changes);
 
 #endif							/* DATAPRODUCT_H */

@@ -1993,5 +1993,6 @@ dp_guard_off_hint(void)
 	if (!guard_switched_off())
 		return 0;
 	errhint("The change was allowed because dataproduct.guard is off.");
+	dp_audit_guard_bypassed();
 	return 1;
 }

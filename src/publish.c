@@ -82,9 +82,10 @@ dp_publish(PG_FUNCTION_ARGS)
 	dp_check_acts_for_domain(product, "publish");
 	dp_guard_warn_if_disabled();
 	major_exists = dp_major_exists(product->name, version.major);
-	/* a release goes into a live major version, never a retired one */
+	/* a release goes into a published major, not a deprecated or retired one */
 	if (major_exists)
-		(void) dp_major_for_owner(product, version.major, "publish");
+		dp_check_not_deprecated(dp_major_for_owner(product, version.major,
+												   "publish"));
 	check_version_order(product, version, major_exists);
 
 	candidate = dp_contract_from_relations(PG_GETARG_ARRAYTYPE_P(2));
@@ -167,14 +168,16 @@ check_compatible(DpProduct *product, DpVersion version, List *candidate)
 		List	   *all = dp_get_releases(product->name, -1);
 		int32		last = ((DpRelease *) llast(all))->version.major;
 		DpVersion	next = {last < PG_INT32_MAX ? last + 1 : last, 0, 0};
+		char	   *broken = dp_impact_summary(product->name, version.major,
+											   changes);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("version %s of data product \"%s\" would break major version %d",
 						dp_version_string(version), product->name, version.major),
-				 errdetail("Consumers of schema \"%s\" rely on what these changes remove or alter:%s",
+				 errdetail("These changes remove or alter what consumers of schema \"%s\" rely on, and would break %s:%s",
 						   dp_version_schema(product->name, version.major),
-						   lines.data),
+						   broken, lines.data),
 				 last == PG_INT32_MAX ?
 				 errhint("No major version number is left after %d; publish the outputs as a new data product.",
 						 last) :

@@ -26,6 +26,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -70,6 +71,7 @@ typedef struct RemoteCatalogRow
 	char	   *sunset_text;
 	List	   *outputs;		/* of char *, each a valid name, no repeats */
 	int64		consumers;
+	char	   *message;		/* deprecation message, or NULL */
 } RemoteCatalogRow;
 
 /* A row of the producer's dataproduct.contract_columns, validated */
@@ -84,6 +86,9 @@ typedef struct RemoteContractRow
 #define REMOTE_CATALOG_COLUMNS \
 	"product, domain, owner, version, schema, status, published_at," \
 	" sunset, outputs, consumers"
+
+/* Producers from this version on say why a major is deprecated */
+#define DP_MESSAGE_VERSION "0.4.0"
 
 static bool is_postgres_fdw(ForeignDataWrapper *fdw);
 static bool user_mapping_exists(Oid userid, Oid serverid);
@@ -330,6 +335,24 @@ check_remote_extension(ForeignServer *server)
 						server->servername, dp_version_string(version)),
 				 errhint("Update it there with ALTER EXTENSION dataproduct UPDATE; sharing needs version %s.",
 						 DP_SHARING_VERSION)));
+	if (dp_version_cmp(version, dp_parse_version(DP_MESSAGE_VERSION)) >= 0)
+		(void) dp_run_as(InvalidOid, DP_WRITE,
+						 "ALTER FOREIGN TABLE pg_temp.dataproduct_remote_catalog"
+						 " ADD COLUMN message pg_catalog.text",
+						 0, NULL, NULL, NULL);
+}
+
+/*
+ * Does the producer's catalog have deprecation messages?  Its channel's
+ * foreign table has the column only then (see check_remote_extension()).
+ */
+static bool
+catalog_has_message(void)
+{
+	Oid			relid = get_relname_relid("dataproduct_remote_catalog",
+										  LookupExplicitNamespace("pg_temp", false));
+
+	return OidIsValid(relid) && get_attnum(relid, "message") != InvalidAttrNumber;
 }
 
 /* Where a connection error comes from, and what to check */
@@ -384,17 +407,22 @@ remote_catalog_rows(ForeignServer *server, const char *product)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
+	const char *message = catalog_has_message() ?
+		psprintf(", pg_catalog.left(message, %d)", DP_MAX_DESCRIPTION_LENGTH + 1) :
+		", NULL::pg_catalog.text";
 
 	if (product == NULL)
 		return remote_query(server,
-							"SELECT " REMOTE_CATALOG_COLUMNS
-							" FROM pg_temp.dataproduct_remote_catalog",
+							psprintf("SELECT " REMOTE_CATALOG_COLUMNS "%s"
+									 " FROM pg_temp.dataproduct_remote_catalog",
+									 message),
 							0, NULL, NULL);
 	values[0] = CStringGetTextDatum(product);
 	return remote_query(server,
-						"SELECT " REMOTE_CATALOG_COLUMNS
-						" FROM pg_temp.dataproduct_remote_catalog"
-						" WHERE product OPERATOR(pg_catalog.=) $1",
+						psprintf("SELECT " REMOTE_CATALOG_COLUMNS "%s"
+								 " FROM pg_temp.dataproduct_remote_catalog"
+								 " WHERE product OPERATOR(pg_catalog.=) $1",
+								 message),
 						1, argtypes, values);
 }
 
@@ -443,6 +471,11 @@ remote_catalog_row(ForeignServer *server, DpRows *rows, uint64 row)
 		invalid_row(server, kind,
 					psprintf("Column \"consumers\" is " INT64_FORMAT ".",
 							 r->consumers));
+	r->message = dp_rows_text(rows, row, 11);
+	if (r->message != NULL && strlen(r->message) > DP_MAX_DESCRIPTION_LENGTH)
+		invalid_row(server, kind,
+					psprintf("Column \"message\" has more than %d bytes.",
+							 DP_MAX_DESCRIPTION_LENGTH));
 	return r;
 }
 
@@ -678,6 +711,7 @@ dp_remote_major(ForeignServer *server, const char *product, int32 major)
 	m->schema = found->schema;
 	m->status = found->status;
 	m->sunset = found->sunset_text;
+	m->message = found->message;
 	m->outputs = found->outputs;
 	return m;
 }
@@ -966,8 +1000,8 @@ static void
 remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 				   RemoteCatalogRow *r)
 {
-	Datum		values[10];
-	bool		nulls[10] = {false};
+	Datum		values[11];
+	bool		nulls[11] = {false};
 
 	values[0] = CStringGetTextDatum(r->product);
 	values[1] = CStringGetTextDatum(r->domain);
@@ -980,6 +1014,8 @@ remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 	nulls[7] = r->sunset_null;
 	values[8] = dp_names_array(r->outputs);
 	values[9] = Int64GetDatum(r->consumers);
+	nulls[10] = r->message == NULL;
+	values[10] = r->message ? CStringGetTextDatum(r->message) : (Datum) 0;
 	tuplestore_putvalues(store, tupdesc, values, nulls);
 }
 

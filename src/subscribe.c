@@ -900,8 +900,13 @@ warn_if_deprecated(DpRemoteMajor *major)
 	ereport(WARNING,
 			(errmsg("major version %d of data product \"%s\" is deprecated",
 					major->latest.major, major->product),
+			 major->sunset && major->message ?
+			 errdetail("Its producer plans to stop serving it after %s, and says: %s",
+					   major->sunset, major->message) :
 			 major->sunset ?
-			 errdetail("Its producer plans to stop serving it after %s.", major->sunset) : 0,
+			 errdetail("Its producer plans to stop serving it after %s.", major->sunset) :
+			 major->message ?
+			 errdetail("Its producer says: %s", major->message) : 0,
 			 errhint("Subscribe to a newer major version, listed by dataproduct.remote_catalog().")));
 }
 

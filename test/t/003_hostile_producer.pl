@@ -48,7 +48,8 @@ SET dataproduct.guard = off;
 CREATE SCHEMA fake;
 CREATE TABLE fake.base_catalog AS
 SELECT product, domain, owner::text AS owner, version, schema::text AS schema,
-       status, published_at, sunset, outputs::text[] AS outputs, consumers
+       status, published_at, sunset, outputs::text[] AS outputs, consumers,
+       message
   FROM dataproduct.catalog;
 CREATE TABLE fake.base_contract AS
 SELECT product, version, output::text AS output, position,
@@ -155,7 +156,7 @@ my @catalog_cases = (
 	[ 'major listed twice', q{INSERT INTO fake.catalog SELECT * FROM fake.base_catalog} ],
 	[ 'major twice, other minor',
 	  q{INSERT INTO fake.catalog SELECT product, domain, owner, '1.7.0', 'p_v1b', status,
-	      published_at, sunset, outputs, consumers FROM fake.base_catalog} ],
+	      published_at, sunset, outputs, consumers, message FROM fake.base_catalog} ],
 	[ 'null output name',  q{UPDATE fake.catalog SET outputs = '{t,NULL}'} ],
 	[ 'empty output name', q{UPDATE fake.catalog SET outputs = '{t,""}'} ],
 	[ 'overlong output name',
@@ -166,6 +167,7 @@ my @catalog_cases = (
 	[ 'huge outputs array',
 	  q{UPDATE fake.catalog SET outputs =
 	      ARRAY(SELECT 'o' || g FROM generate_series(1, 100000) g)} ],
+	[ 'huge message',      q{UPDATE fake.catalog SET message = repeat('m', 20000)} ],
 );
 foreach my $case (@catalog_cases)
 {
@@ -236,7 +238,7 @@ refused('extension version',
 	q{UPDATE pg_extension SET extversion = 'x.y' WHERE extname = 'dataproduct'},
 	$catalog, $refresh);
 $node->safe_psql('producer',
-	q{UPDATE pg_extension SET extversion = '0.3.0' WHERE extname = 'dataproduct'});
+	q{UPDATE pg_extension SET extversion = '0.4.0' WHERE extname = 'dataproduct'});
 
 is($node->safe_psql('producer', q{SELECT count(*) FROM src.t}), '2',
 	'nothing injected ran on the producer');
