@@ -202,6 +202,14 @@ SELECT dataproduct.refresh('loopback', 'fleet', 1);
 \echo :LAST_ERROR_SQLSTATE
 ALTER FOREIGN TABLE fleet_remote.depots ALTER COLUMN city OPTIONS (SET column_name 'city');
 
+-- a deprecated major: remote_catalog() shows why, refresh() warns with it
+SELECT dataproduct.deprecate('fleet', 1, sunset => '2031-01-31',
+                             message => 'Use fleet_v2; depots move to "sites"');
+SELECT product, status, sunset, message
+  FROM dataproduct.remote_catalog('loopback') WHERE product = 'fleet';
+SELECT dataproduct.refresh('loopback', 'fleet', 1);
+SELECT dataproduct.undeprecate('fleet', 1);
+
 -- only the role that subscribed (and its members) manages the subscription
 SET ROLE regress_dp_stranger;
 SELECT dataproduct.refresh('loopback', 'fleet', 1);

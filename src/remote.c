@@ -36,6 +36,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -128,6 +130,7 @@ static void check_listed_outputs(ForeignServer *server, DpRemoteMajor *major,
 static int	list_name_cmp(const ListCell *a, const ListCell *b);
 static void check_output_columns(ForeignServer *server, DpOutput *output);
 static char *shown(const char *value);
+static char *iso_date(DateADT date);
 static void invalid_row(ForeignServer *server, const char *kind,
 						const char *detail) pg_attribute_noreturn();
 static void remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
@@ -460,7 +463,7 @@ remote_catalog_row(ForeignServer *server, DpRows *rows, uint64 row)
 	if (!r->sunset_null)
 	{
 		r->sunset = dp_rows_datum(rows, row, 8);
-		r->sunset_text = dp_rows_text(rows, row, 8);
+		r->sunset_text = iso_date(DatumGetDateADT(r->sunset));
 	}
 	remote_present(server, kind, rows, row, 9);
 	r->outputs = remote_outputs(server, kind,
@@ -1017,6 +1020,20 @@ remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 	nulls[10] = r->message == NULL;
 	values[10] = r->message ? CStringGetTextDatum(r->message) : (Datum) 0;
 	tuplestore_putvalues(store, tupdesc, values, nulls);
+}
+
+/* A date as messages show it, YYYY-MM-DD, whatever the DateStyle */
+static char *
+iso_date(DateADT date)
+{
+	int			year;
+	int			month;
+	int			day;
+
+	if (DATE_NOT_FINITE(date))
+		return pstrdup(DATE_IS_NOBEGIN(date) ? "-infinity" : "infinity");
+	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	return psprintf("%04d-%02d-%02d", year, month, day);
 }
 
 /* A remote value in a message: quoted, and cut if long */
