@@ -363,13 +363,26 @@ COMMENT ON FUNCTION dataproduct.impact(text, regclass[]) IS
 -- role; a security barrier, so that no function in a query sees the
 -- others.  Which relations another domain's products read shows only as
 -- a count (shared_relations).
-CREATE VIEW dataproduct.costs WITH (security_barrier) AS
+-- The query runs in a function so that it can set jit = off: its estimated
+-- cost (recursive walks of the catalogs) would have JIT compile it for far
+-- longer than it runs.  It reads what anyone may read (dataproduct.catalog,
+-- the counters the caller may see); the view shows each caller its
+-- domains' rows.
+CREATE FUNCTION dataproduct.cost_rows(
+    OUT domain text, OUT product text, OUT relations integer,
+    OUT storage_bytes bigint, OUT rows_estimate bigint,
+    OUT shared_relations integer, OUT reads bigint,
+    OUT read_time_ms double precision, OUT reads_by_domain jsonb)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET jit = off
+SET search_path = pg_catalog, pg_temp
+AS $cost_rows$
 WITH RECURSIVE live AS (
-    SELECT p.domain, p.name AS product, d.owner, m.major, m.schema_name
-      FROM dataproduct.major_version m
-      JOIN dataproduct.product p ON p.name OPERATOR(pg_catalog.=) m.product
-      JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) p.domain
-     WHERE m.status OPERATOR(pg_catalog.<>) 'retired'
+    SELECT c.domain, c.product, c.owner,
+           pg_catalog.split_part(c.version, '.', 1)::integer AS major,
+           c.schema AS schema_name
+      FROM dataproduct.catalog c
 ), reads (product, relid, relkind) AS (
     -- the views of the live version schemas
     SELECT l.product, c.oid, c.relkind
@@ -438,7 +451,7 @@ WITH RECURSIVE live AS (
       LEFT JOIN LATERAL (
             SELECT DISTINCT d.name
               FROM role_domains rd
-              JOIN dataproduct.domain d
+              JOIN (SELECT DISTINCT l.domain AS name, l.owner FROM live l) d
                 ON d.owner::pg_catalog.oid OPERATOR(pg_catalog.=) rd.member_of
              WHERE rd.role OPERATOR(pg_catalog.=) c.role) rdom
         ON true
@@ -529,10 +542,19 @@ SELECT t.domain,
        COALESCE(t.read_time_ms, 0) AS read_time_ms,
        COALESCE(t.reads_by_domain, '[]'::pg_catalog.jsonb) AS reads_by_domain
   FROM totals t
-  JOIN dataproduct.domain d ON d.name OPERATOR(pg_catalog.=) t.domain
+$cost_rows$;
+COMMENT ON FUNCTION dataproduct.cost_rows() IS
+    'The rows of dataproduct.costs, from what anyone may read of the catalog';
+-- pg_has_role() checks the role that queries the view
+CREATE VIEW dataproduct.costs WITH (security_barrier) AS
+SELECT c.domain, c.product, c.relations, c.storage_bytes, c.rows_estimate,
+       c.shared_relations, c.reads, c.read_time_ms, c.reads_by_domain
+  FROM dataproduct.cost_rows() c
+  JOIN (SELECT DISTINCT domain, owner FROM dataproduct.catalog) d
+    ON d.domain OPERATOR(pg_catalog.=) c.domain
  WHERE pg_catalog.pg_has_role(d.owner, 'USAGE')
     OR pg_catalog.pg_has_role('pg_read_all_stats', 'USAGE')
- ORDER BY t.domain, t.product NULLS LAST;
+ ORDER BY c.domain, c.product NULLS LAST;
 COMMENT ON VIEW dataproduct.costs IS
     'What the live versions of each data product read and what reading them costs: one row per live product, and one per domain (product NULL) counting each relation once.  Relations are found through pg_depend from the version views, through views in between, down to tables (every partition and inheritance child), materialized views and foreign tables; not counted: what functions and materialized views'' queries read, and the remote side of foreign tables (0 bytes here).  A relation two products read counts for both (shared_relations).  Reads come from usage tracking and are 0 without it.  Visible to the product''s domain and to members of pg_read_all_stats';
 COMMENT ON COLUMN dataproduct.costs.domain IS

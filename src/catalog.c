@@ -81,6 +81,9 @@ dp_run_as(Oid role, DpAccess access, const char *sql, int nargs,
 							   SECURITY_LOCAL_USERID_CHANGE |
 							   SECURITY_RESTRICTED_OPERATION);
 	save_nestlevel = NewGUCNestLevel();
+	/* catalog-sized queries: compiling them would take longer than running */
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	/* as another role, resolve nothing through the caller's search_path */
 	if (OidIsValid(role))
 		(void) set_config_option("search_path", "pg_catalog, pg_temp",

@@ -57,6 +57,8 @@ SELECT product, version, output::text AS output, position,
   FROM dataproduct.contract_columns;
 CREATE TABLE fake.catalog AS SELECT * FROM fake.base_catalog;
 CREATE TABLE fake.contract AS SELECT * FROM fake.base_contract;
+ALTER EXTENSION dataproduct DROP VIEW dataproduct.costs;
+DROP VIEW dataproduct.costs;
 ALTER EXTENSION dataproduct DROP VIEW dataproduct.catalog;
 ALTER EXTENSION dataproduct DROP VIEW dataproduct.contract_columns;
 DROP VIEW dataproduct.catalog, dataproduct.contract_columns;
