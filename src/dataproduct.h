@@ -291,6 +291,7 @@ typedef struct DpUsage
 extern void dp_usage_init(void);
 extern bool dp_usage_enabled(void);
 extern List *dp_usage_of_schema(const char *schema);
+extern TimestampTz dp_usage_complete_since(void);
 
 /* impact.c */
 extern char *dp_impact_summary(const char *product, int32 major,

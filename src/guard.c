@@ -155,6 +155,8 @@ static void check_view_contract(Oid named, Oid relid, DpReachedView *reached,
 static void check_type_users(Oid typid, Node *parsetree);
 static void check_schema_types(Oid nspid, Node *parsetree);
 static void check_grant(InternalGrant *istmt, Node *parsetree);
+static void check_catalog_grant(const ObjectAddress *object,
+								InternalGrant *istmt);
 static void check_version_grant(const ObjectAddress *object,
 								DpVersionSchema *vs, InternalGrant *istmt,
 								AclMode reads, Node *parsetree);
@@ -268,7 +270,23 @@ static void
 check_extension_schema_rename(Node *parsetree)
 {
 	RenameStmt *stmt = (RenameStmt *) parsetree;
+	RangeVar   *moved = NULL;
 	Oid			nspid;
+
+	/* a relation of the extension renamed or moved away */
+	if (IsA(parsetree, RenameStmt))
+		moved = stmt->relation;
+	else if (IsA(parsetree, AlterObjectSchemaStmt))
+		moved = ((AlterObjectSchemaStmt *) parsetree)->relation;
+	if (moved != NULL && moved->schemaname != NULL &&
+		strcmp(moved->schemaname, get_namespace_name(dp_extension_schema())) == 0)
+		ereport(refusal_level(),
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s %s", command_verb(parsetree),
+						quote_qualified_identifier(moved->schemaname, moved->relname)),
+				 errdetail("It belongs to extension \"dataproduct\", whose contract guard relies on it."),
+				 dp_guard_off_hint() ? 0 :
+				 errhint("Use ALTER EXTENSION dataproduct UPDATE to change the extension.")));
 
 	if (!IsA(parsetree, RenameStmt) || stmt->renameType != OBJECT_SCHEMA)
 		return;
@@ -295,8 +313,11 @@ guards_extension(Node *parsetree)
 		IsA(parsetree, AlterDefaultPrivilegesStmt) ||
 		IsA(parsetree, AlterObjectSchemaStmt) ||
 		IsA(parsetree, AlterOwnerStmt) ||
-		(IsA(parsetree, RenameStmt) &&
-		 ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA);
+		IsA(parsetree, RenameStmt) ||
+		IsA(parsetree, RuleStmt) ||
+		IsA(parsetree, CreateTrigStmt) ||
+		IsA(parsetree, CreatePolicyStmt) ||
+		IsA(parsetree, GrantStmt);
 }
 
 /*
@@ -1306,6 +1327,8 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 				vs = dp_version_schema_of(get_rel_namespace(objid));
 				if (vs != NULL)
 					check_version_grant(&object, vs, istmt, ACL_SELECT, parsetree);
+				if (get_rel_namespace(objid) == dp_guard_extension_schema())
+					check_catalog_grant(&object, istmt);
 				if (!istmt->is_grant)
 					check_relation_readers(objid, parsetree);
 				break;
@@ -1325,6 +1348,27 @@ check_grant(InternalGrant *istmt, Node *parsetree)
 				break;
 		}
 	}
+}
+
+/*
+ * The extension's catalog is written only by its functions, and its audit
+ * trail only by its triggers: nobody else may be granted more than SELECT.
+ */
+static void
+check_catalog_grant(const ObjectAddress *object, InternalGrant *istmt)
+{
+	AclMode		privileges = istmt->all_privs ? ACL_ALL_RIGHTS_RELATION :
+		istmt->privileges;
+
+	if (!istmt->is_grant || (privileges & ~ACL_SELECT) == 0)
+		return;
+	ereport(refusal_level(),
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("cannot grant privileges other than SELECT on %s",
+					getObjectDescription(object, false)),
+			 errdetail("It belongs to extension \"dataproduct\", whose functions alone write its catalog and audit trail."),
+			 dp_guard_off_hint() ? 0 :
+			 errhint("Grant SELECT, or use the extension's functions.")));
 }
 
 /*
@@ -1970,7 +2014,14 @@ type_description(Oid typid, Node *parsetree)
 static bool
 guard_switched_off(void)
 {
-	return !dp_guard_enabled && superuser();
+	/*
+	 * A change let through is a WARNING and an event (see
+	 * dp_audit_guard_bypassed()): with client_min_messages and
+	 * log_min_messages both above WARNING, neither would be written, so the
+	 * change is refused instead.
+	 */
+	return !dp_guard_enabled && superuser() &&
+		message_level_is_interesting(WARNING);
 }
 
 /*

@@ -30,6 +30,7 @@
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -41,6 +42,9 @@ PG_FUNCTION_INFO_V1(dp_undeprecate);
 PG_FUNCTION_INFO_V1(dp_retire);
 
 /* What the catalog says about the lifecycle of a major version */
+/* the longest deprecation message, in characters */
+#define MAX_MESSAGE_LENGTH 1000
+
 typedef struct Lifecycle
 {
 	bool		deprecated;
@@ -55,13 +59,39 @@ static DpMajor *lifecycle_major(FunctionCallInfo fcinfo, const char *action);
 static Lifecycle *read_lifecycle(DpMajor *major);
 static void comment_major(DpMajor *major, Lifecycle *state);
 static void check_retirable(DpMajor *major, Lifecycle *state, bool force);
+static void check_message(const char *message);
 static void check_no_dependents(DpMajor *major);
+static void drop_version_schema(DpMajor *major);
 static void warn_if_early(DpMajor *major, Lifecycle *state);
 static int	registered_consumers(DpMajor *major, StringInfo lines);
 static int	recent_readers(DpMajor *major, Lifecycle *state,
 						   StringInfo lines);
 static void record_retirement(DpMajor *major);
 static void major_key(DpMajor *major, Datum *values);
+
+/*
+ * A deprecation message goes to every reader and consumer, in the schema's
+ * comment, in WARNINGs and to other servers: a sentence or two of text,
+ * no control characters (escape sequences would reach their terminals).
+ */
+static void
+check_message(const char *message)
+{
+	if (pg_mbstrlen(message) > MAX_MESSAGE_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("deprecation message is too long"),
+				 errdetail("A deprecation message has at most %d characters.",
+						   MAX_MESSAGE_LENGTH)));
+	for (const char *p = message; *p; p++)
+	{
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("deprecation message contains a control character"),
+					 errdetail("Readers see the message in warnings and comments: write it on one line of plain text.")));
+	}
+}
 
 /*
  * deprecate(product text, major integer, sunset date, message text)
@@ -80,6 +110,8 @@ dp_deprecate(PG_FUNCTION_ARGS)
 	char		nulls[4] = "   ";
 	Lifecycle  *state;
 
+	if (!PG_ARGISNULL(3))
+		check_message(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	major_key(major, values);
 	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
 	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
@@ -173,10 +205,7 @@ dp_retire(PG_FUNCTION_ARGS)
 								  nusers, major->schema, nusers, users.data),
 				 errhint("Ask them to move to a newer major version and unsubscribe, or pass force => true to cut them off.")));
 
-	dp_guard_bypass_execute(major->product->owner,
-							psprintf("SET LOCAL client_min_messages = warning;"
-									 " DROP SCHEMA IF EXISTS %s CASCADE",
-									 quote_identifier(major->schema)));
+	drop_version_schema(major);
 	record_retirement(major);
 	warn_if_early(major, state);
 	if (nusers > 0)
@@ -353,9 +382,10 @@ warn_if_early(DpMajor *major, Lifecycle *state)
 }
 
 /*
- * DROP SCHEMA ... CASCADE would drop whatever outside the version schema
- * depends on its views (a view of a consumer in this database, another
- * product's version): retire() never does that, forced or not.
+ * Dropping the version schema would drop whatever outside it depends on
+ * its views or their row types (a view of a consumer in this database,
+ * another product's version, a column or function of a view's row type):
+ * retire() never does that, forced or not.
  */
 static void
 check_no_dependents(DpMajor *major)
@@ -366,20 +396,25 @@ check_no_dependents(DpMajor *major)
 	StringInfoData list;
 
 	rows = dp_run_as(InvalidOid, DP_READ_LATEST,
-					 "SELECT DISTINCT pg_catalog.pg_describe_object(o.classid, o.objid, 0)"
+					 "WITH nsp AS (SELECT n.oid FROM pg_catalog.pg_namespace n"
+					 "              WHERE n.nspname OPERATOR(pg_catalog.=) $1)"
+					 " SELECT DISTINCT pg_catalog.pg_describe_object(o.classid, o.objid, o.objsubid)"
 					 " FROM pg_catalog.pg_depend d"
-					 " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid"
 					 " LEFT JOIN pg_catalog.pg_rewrite w"
 					 "   ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
 					 "  AND w.oid OPERATOR(pg_catalog.=) d.objid"
 					 " CROSS JOIN LATERAL (SELECT"
 					 "   CASE WHEN w.oid IS NULL THEN d.classid"
 					 "   ELSE 'pg_catalog.pg_class'::pg_catalog.regclass END AS classid,"
-					 "   COALESCE(w.ev_class, d.objid) AS objid) o"
-					 " WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-					 " AND d.deptype OPERATOR(pg_catalog.=) 'n'"
-					 " AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT n.oid"
-					 "   FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) $1)"
+					 "   COALESCE(w.ev_class, d.objid) AS objid,"
+					 "   CASE WHEN w.oid IS NULL THEN d.objsubid ELSE 0 END AS objsubid) o"
+					 " WHERE d.deptype OPERATOR(pg_catalog.=) 'n'"
+					 " AND ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					 "       AND d.refobjid IN (SELECT c.oid FROM pg_catalog.pg_class c"
+					 "        WHERE c.relnamespace OPERATOR(pg_catalog.=) (SELECT oid FROM nsp)))"
+					 "   OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+					 "       AND d.refobjid IN (SELECT t.oid FROM pg_catalog.pg_type t"
+					 "        WHERE t.typnamespace OPERATOR(pg_catalog.=) (SELECT oid FROM nsp))))"
 					 " AND (pg_catalog.pg_identify_object(o.classid, o.objid, 0)).schema"
 					 "   IS DISTINCT FROM pg_catalog.quote_ident($1)"
 					 " ORDER BY 1",
@@ -395,6 +430,41 @@ check_no_dependents(DpMajor *major)
 					major->latest.major, major->product->name, major->schema),
 			 errdetail("Dropping the schema would drop them too:%s", list.data),
 			 errhint("Drop them, or have them read a newer major version, first; retire() drops nothing outside the version schema, even when forced.")));
+}
+
+/*
+ * Drop the version schema's views, then the schema, without CASCADE: if
+ * anything outside depends on them that check_no_dependents() did not
+ * list, PostgreSQL refuses and lists it, and nothing is dropped.
+ */
+static void
+drop_version_schema(DpMajor *major)
+{
+	Oid			argtypes[1] = {NAMEOID};
+	Datum		values[1] = {dp_name_datum(major->schema)};
+	DpRows	   *rows;
+	StringInfoData sql;
+
+	rows = dp_run_as(InvalidOid, DP_READ_LATEST,
+					 "SELECT c.relname FROM pg_catalog.pg_class c"
+					 " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+					 " WHERE n.nspname OPERATOR(pg_catalog.=) $1"
+					 " AND c.relkind OPERATOR(pg_catalog.=) 'v'"
+					 " ORDER BY 1",
+					 1, argtypes, values, NULL);
+	initStringInfo(&sql);
+	if (rows->count > 0)
+	{
+		appendStringInfoString(&sql, "DROP VIEW ");
+		for (uint64 i = 0; i < rows->count; i++)
+			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "",
+							 quote_qualified_identifier(major->schema,
+														dp_rows_text(rows, i, 1)));
+		appendStringInfoString(&sql, " RESTRICT; ");
+	}
+	appendStringInfo(&sql, "DROP SCHEMA IF EXISTS %s RESTRICT",
+					 quote_identifier(major->schema));
+	dp_guard_bypass_execute(major->product->owner, sql.data);
 }
 
 /*
@@ -439,6 +509,7 @@ recent_readers(DpMajor *major, Lifecycle *state, StringInfo lines)
 	List	   *readers = NIL;
 	ListCell   *lc;
 	ListCell   *lc2;
+	TimestampTz complete;
 
 	if (!dp_usage_enabled())
 	{
@@ -475,6 +546,14 @@ recent_readers(DpMajor *major, Lifecycle *state, StringInfo lines)
 		appendStringInfo(lines, "\nrole \"%s\" read it in " INT64_FORMAT " queries, last at %s",
 						 dp_role_name(u->role), u->queries,
 						 timestamptz_to_str(u->last_read));
+	}
+	/* no counter is no proof of no reader while counters were missing */
+	complete = dp_usage_complete_since();
+	if (!state->since_known || complete > state->since)
+	{
+		appendStringInfo(lines, "\nreaders usage tracking may have missed: it has counted every read only since %s",
+						 timestamptz_to_str(complete));
+		return list_length(readers) + 1;
 	}
 	return list_length(readers);
 }

@@ -131,6 +131,7 @@ static int	list_name_cmp(const ListCell *a, const ListCell *b);
 static void check_output_columns(ForeignServer *server, DpOutput *output);
 static char *shown(const char *value);
 static char *iso_date(DateADT date);
+static char *remote_message(char *message);
 static void invalid_row(ForeignServer *server, const char *kind,
 						const char *detail) pg_attribute_noreturn();
 static void remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
@@ -474,11 +475,7 @@ remote_catalog_row(ForeignServer *server, DpRows *rows, uint64 row)
 		invalid_row(server, kind,
 					psprintf("Column \"consumers\" is " INT64_FORMAT ".",
 							 r->consumers));
-	r->message = dp_rows_text(rows, row, 11);
-	if (r->message != NULL && strlen(r->message) > DP_MAX_DESCRIPTION_LENGTH)
-		invalid_row(server, kind,
-					psprintf("Column \"message\" has more than %d bytes.",
-							 DP_MAX_DESCRIPTION_LENGTH));
+	r->message = remote_message(dp_rows_text(rows, row, 11));
 	return r;
 }
 
@@ -1020,6 +1017,28 @@ remote_catalog_put(Tuplestorestate *store, TupleDesc tupdesc,
 	nulls[10] = r->message == NULL;
 	values[10] = r->message ? CStringGetTextDatum(r->message) : (Datum) 0;
 	tuplestore_putvalues(store, tupdesc, values, nulls);
+}
+
+/*
+ * A producer's deprecation message, as this server shows it: cut to
+ * DP_MAX_DESCRIPTION_LENGTH bytes on a character boundary, with control
+ * characters (a terminal's escape sequences) replaced by spaces.
+ */
+static char *
+remote_message(char *message)
+{
+	int			len;
+
+	if (message == NULL)
+		return NULL;
+	len = pg_mbcliplen(message, strlen(message), DP_MAX_DESCRIPTION_LENGTH);
+	message[len] = '\0';
+	for (char *p = message; *p; p++)
+	{
+		if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return message;
 }
 
 /* A date as messages show it, YYYY-MM-DD, whatever the DateStyle */

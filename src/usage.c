@@ -53,6 +53,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
@@ -69,7 +70,7 @@ PG_FUNCTION_INFO_V1(dp_usage_counters);
 PG_FUNCTION_INFO_V1(dp_usage_reset);
 
 #define USAGE_FILE		"pg_stat/dataproduct_usage.stat"
-#define USAGE_FILE_MAGIC 0x44505501 /* "DPU", format 1 */
+#define USAGE_FILE_MAGIC 0x44505502 /* "DPU", format 2 */
 #define USAGE_COLUMN_BYTES ((MaxHeapAttributeNumber + 7) / 8)
 
 /* What a counter is kept for */
@@ -101,8 +102,11 @@ typedef struct UsageEntry
 typedef struct UsageShared
 {
 	LWLock	   *lock;			/* exclusive to add or remove entries */
-	slock_t		mutex;			/* protects untracked */
+	slock_t		mutex;			/* protects the fields below */
 	int64		untracked;		/* reads not counted: the table was full */
+	TimestampTz last_untracked; /* when the last of them was not counted */
+	TimestampTz complete_since; /* every read since then was counted, but
+								 * for "untracked" ones */
 } UsageShared;
 
 /* A schema as this backend last looked it up */
@@ -130,7 +134,8 @@ typedef struct ViewInfo
 typedef struct UsageRead
 {
 	UsageKey	key;
-	Bitmapset  *columns;		/* selectedCols, offset as in the RTE */
+	bool		all_columns;	/* a whole-row reference */
+	bits8		column_bits[USAGE_COLUMN_BYTES];	/* as in UsageCounters */
 } UsageRead;
 
 /* A running statement that reads version views */
@@ -164,6 +169,12 @@ static Oid	extension_schema = InvalidOid;
 static Oid	major_version_relid = InvalidOid;
 
 static dlist_head running = DLIST_STATIC_INIT(running);
+
+/*
+ * In the postmaster: shared memory was set up before, so this start follows
+ * a crash, and the reads since the counters were last saved are lost.
+ */
+static bool crash_restart = false;
 static bool in_lookup = false;
 static List *warned_schemas = NIL;
 static bool notified_off = false;
@@ -197,6 +208,7 @@ load_counters(void)
 	FILE	   *file;
 	uint32		magic;
 	int32		count;
+	TimestampTz complete_since;
 
 	file = AllocateFile(USAGE_FILE, PG_BINARY_R);
 	if (file == NULL)
@@ -209,8 +221,11 @@ load_counters(void)
 	}
 	if (fread(&magic, sizeof(magic), 1, file) != 1 ||
 		magic != USAGE_FILE_MAGIC ||
+		fread(&complete_since, sizeof(complete_since), 1, file) != 1 ||
 		fread(&count, sizeof(count), 1, file) != 1)
 		count = -1;
+	else if (!crash_restart)
+		usage_shared->complete_since = complete_since;
 	for (int32 i = 0; i < count; i++)
 	{
 		UsageKey	key;
@@ -223,8 +238,16 @@ load_counters(void)
 			count = -1;
 			break;
 		}
+		/* names that end within their field, whatever the file says */
+		key.schema.data[NAMEDATALEN - 1] = '\0';
+		key.output.data[NAMEDATALEN - 1] = '\0';
 		if (hash_get_num_entries(usage_hash) >= max_usage_entries)
+		{
+			ereport(LOG,
+					(errmsg("dropped %d usage counters of file \"%s\": dataproduct.max_usage_entries is %d",
+							count - i, USAGE_FILE, max_usage_entries)));
 			break;
+		}
 		entry = hash_search(usage_hash, &key, HASH_ENTER, NULL);
 		SpinLockInit(&entry->mutex);
 		entry->counters = counters;
@@ -264,6 +287,8 @@ usage_shmem_shutdown(int code, Datum arg)
 	}
 	count = hash_get_num_entries(usage_hash);
 	ok = fwrite(&magic, sizeof(magic), 1, file) == 1 &&
+		fwrite(&usage_shared->complete_since,
+			   sizeof(usage_shared->complete_since), 1, file) == 1 &&
 		fwrite(&count, sizeof(count), 1, file) == 1;
 	hash_seq_init(&scan, usage_hash);
 	while ((entry = hash_seq_search(&scan)) != NULL)
@@ -297,6 +322,9 @@ usage_shmem_startup(void)
 		usage_shared->lock = &(GetNamedLWLockTranche("dataproduct usage"))->lock;
 		SpinLockInit(&usage_shared->mutex);
 		usage_shared->untracked = 0;
+		usage_shared->last_untracked = 0;
+		/* the file may say since when; else from now on */
+		usage_shared->complete_since = GetCurrentTimestamp();
 	}
 	info.keysize = sizeof(UsageKey);
 	info.entrysize = sizeof(UsageEntry);
@@ -309,6 +337,8 @@ usage_shmem_startup(void)
 		on_shmem_exit(usage_shmem_shutdown, (Datum) 0);
 	if (!found)
 		load_counters();
+	/* a later start in this postmaster follows a crash */
+	crash_restart = true;
 }
 
 /*
@@ -361,7 +391,9 @@ prepare_caches(void)
 	view_cache = hash_create("dataproduct usage views", 64, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	extension_schema = get_namespace_oid(DP_SCHEMA_NAME, true);
+	/* installed in this database: its pg_extension row, not a schema name */
+	extension_schema = OidIsValid(get_extension_oid("dataproduct", true)) ?
+		dp_extension_schema() : InvalidOid;
 	major_version_relid = OidIsValid(extension_schema) ?
 		get_relname_relid("major_version", extension_schema) : InvalidOid;
 	return OidIsValid(major_version_relid);
@@ -430,6 +462,17 @@ schema_info(Oid nspid)
 	if (name != NULL && nspid != extension_schema &&
 		!IsCatalogNamespace(nspid) && !isAnyTempNamespace(nspid))
 	{
+		/*
+		 * A reader's statement does not wait for ALTER EXTENSION or VACUUM
+		 * FULL of the catalog: its read goes uncounted instead, and nothing
+		 * is remembered.
+		 */
+		if (!ConditionalLockRelationOid(major_version_relid, AccessShareLock))
+		{
+			info = palloc0(sizeof(SchemaInfo));
+			info->nspid = nspid;
+			return info;
+		}
 		namestrcpy(&found.schema, name);
 		in_lookup = true;
 		PG_TRY();
@@ -528,6 +571,40 @@ forget_query(void *arg)
 }
 
 /*
+ * The columns of a view a statement reads, offset by
+ * FirstLowInvalidHeapAttributeNumber (0 for a whole-row reference).
+ */
+static Bitmapset *
+selected_columns(QueryDesc *queryDesc, RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	return getRTEPermissionInfo(queryDesc->plannedstmt->permInfos, rte)->selectedCols;
+#else
+	return rte->selectedCols;
+#endif
+}
+
+/*
+ * Add columns to a read, as the bits its counter keeps: computed here, so
+ * that counting needs no more than an OR under the counter's spinlock.
+ */
+static void
+add_columns(UsageRead *read, Bitmapset *columns)
+{
+	int			x = -1;
+
+	while ((x = bms_next_member(columns, x)) >= 0)
+	{
+		int			attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+			read->all_columns = true;
+		else if (attno > 0 && attno <= MaxHeapAttributeNumber)
+			read->column_bits[(attno - 1) / 8] |= 1 << ((attno - 1) % 8);
+	}
+}
+
+/*
  * Add a version view to what a statement reads, once per view.
  */
 static void
@@ -541,17 +618,17 @@ add_read(UsageQuery *query, ViewInfo *view, RangeTblEntry *rte)
 		if (strcmp(NameStr(read->key.schema), NameStr(view->schema->schema)) == 0 &&
 			strcmp(NameStr(read->key.output), NameStr(view->output)) == 0)
 		{
-			read->columns = bms_union(read->columns, rte->selectedCols);
+			add_columns(read, selected_columns(query->queryDesc, rte));
 			return;
 		}
 	}
 	read = &query->reads[query->nreads++];
-	memset(&read->key, 0, sizeof(read->key));
+	memset(read, 0, sizeof(*read));
 	read->key.dbid = MyDatabaseId;
 	read->key.role = GetUserId();
 	read->key.schema = view->schema->schema;
 	read->key.output = view->output;
-	read->columns = rte->selectedCols;
+	add_columns(read, selected_columns(query->queryDesc, rte));
 	warn_if_deprecated(view->schema);
 }
 
@@ -571,7 +648,9 @@ version_views_read(QueryDesc *queryDesc)
 		RangeTblEntry *rte = lfirst(lc);
 		ViewInfo   *view;
 
-		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW)
+		/* a view's entry stays for its permissions: RTE_SUBQUERY from 16 on */
+		if ((rte->rtekind != RTE_RELATION && rte->rtekind != RTE_SUBQUERY) ||
+			rte->relkind != RELKIND_VIEW)
 			continue;
 		view = view_info(rte->relid);
 		if (view->schema == NULL)
@@ -580,6 +659,7 @@ version_views_read(QueryDesc *queryDesc)
 		{
 			query = MemoryContextAllocZero(queryDesc->estate->es_query_cxt,
 										   sizeof(UsageQuery));
+			query->queryDesc = queryDesc;
 			query->reads = MemoryContextAlloc(queryDesc->estate->es_query_cxt,
 											  sizeof(UsageRead) * list_length(rtable));
 		}
@@ -620,7 +700,6 @@ usage_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	if (query == NULL)
 		return;
 
-	query->queryDesc = queryDesc;
 	dlist_push_head(&running, &query->node);
 	query->unlink.func = forget_query;
 	query->unlink.arg = query;
@@ -644,7 +723,6 @@ count_read(UsageRead *read, double time_ms, TimestampTz now)
 {
 	UsageEntry *entry;
 	UsageCounters *c;
-	int			x = -1;
 
 	LWLockAcquire(usage_shared->lock, LW_SHARED);
 	entry = hash_search(usage_hash, &read->key, HASH_FIND, NULL);
@@ -667,6 +745,7 @@ count_read(UsageRead *read, double time_ms, TimestampTz now)
 	{
 		SpinLockAcquire(&usage_shared->mutex);
 		usage_shared->untracked++;
+		usage_shared->last_untracked = now;
 		SpinLockRelease(&usage_shared->mutex);
 		LWLockRelease(usage_shared->lock);
 		return;
@@ -679,15 +758,9 @@ count_read(UsageRead *read, double time_ms, TimestampTz now)
 	c->queries++;
 	c->total_time_ms += time_ms;
 	c->last_read = now;
-	while ((x = bms_next_member(read->columns, x)) >= 0)
-	{
-		int			attno = x + FirstLowInvalidHeapAttributeNumber;
-
-		if (attno == 0)
-			c->all_columns = true;
-		else if (attno > 0 && attno <= MaxHeapAttributeNumber)
-			c->columns[(attno - 1) / 8] |= 1 << ((attno - 1) % 8);
-	}
+	c->all_columns |= read->all_columns;
+	for (int i = 0; i < USAGE_COLUMN_BYTES; i++)
+		c->columns[i] |= read->column_bits[i];
 	SpinLockRelease(&entry->mutex);
 	LWLockRelease(usage_shared->lock);
 }
@@ -709,6 +782,9 @@ usage_ExecutorEnd(QueryDesc *queryDesc)
 		{
 			InstrEndLoop(queryDesc->totaltime);
 			time_ms = queryDesc->totaltime->total * 1000.0;
+			/* a cursor closed before any fetch read nothing */
+			if (queryDesc->totaltime->nloops == 0)
+				break;
 		}
 		now = GetCurrentStatementStartTimestamp();
 		for (int i = 0; i < query->nreads; i++)
@@ -748,7 +824,7 @@ dp_usage_init(void)
 							&max_usage_entries,
 							5000,
 							100,
-							INT_MAX / 2,
+							1000000,
 							PGC_POSTMASTER,
 							0,
 							NULL,
@@ -773,6 +849,25 @@ bool
 dp_usage_enabled(void)
 {
 	return usage_hash != NULL;
+}
+
+/*
+ * Since when the counters hold every read: since they started (the first
+ * start with tracking, the last reset, or a restart after a crash, which
+ * loses the reads since the last save), and after the last read that found
+ * no free counter.  0 when tracking is off.
+ */
+TimestampTz
+dp_usage_complete_since(void)
+{
+	TimestampTz since;
+
+	if (usage_shared == NULL)
+		return 0;
+	SpinLockAcquire(&usage_shared->mutex);
+	since = Max(usage_shared->complete_since, usage_shared->last_untracked);
+	SpinLockRelease(&usage_shared->mutex);
+	return since;
 }
 
 /* A counter and its key, copied out of shared memory */
@@ -1013,6 +1108,8 @@ dp_usage_reset(PG_FUNCTION_ARGS)
 		hash_search(usage_hash, &entry->key, HASH_REMOVE, NULL);
 	SpinLockAcquire(&usage_shared->mutex);
 	usage_shared->untracked = 0;
+	usage_shared->last_untracked = 0;
+	usage_shared->complete_since = GetCurrentTimestamp();
 	SpinLockRelease(&usage_shared->mutex);
 	if (unlink(USAGE_FILE) != 0 && errno != ENOENT)
 		ereport(WARNING,

@@ -169,7 +169,6 @@ my @catalog_cases = (
 	[ 'huge outputs array',
 	  q{UPDATE fake.catalog SET outputs =
 	      ARRAY(SELECT 'o' || g FROM generate_series(1, 100000) g)} ],
-	[ 'huge message',      q{UPDATE fake.catalog SET message = repeat('m', 20000)} ],
 );
 foreach my $case (@catalog_cases)
 {
@@ -178,6 +177,15 @@ foreach my $case (@catalog_cases)
 	my @calls = $name eq 'null product' ? ($catalog) : ($catalog, $subscribe);
 	refused($name, $change, @calls);
 }
+
+# A deprecation message is the producer's text: cut to 10,000 bytes, and
+# no escape sequence reaches the consumer's terminal.
+$node->safe_psql('producer',
+	q{UPDATE fake.catalog SET status = 'deprecated', message = E'\\x1b[31mred ' || repeat('é', 20000)});
+is($node->safe_psql('consumer',
+		q{SELECT octet_length(message), strpos(message, E'\\x1b') FROM dataproduct.remote_catalog('prod')}),
+	'9999|0', 'a long message with control characters is cut on a character boundary and cleaned');
+$node->safe_psql('producer', $restore);
 
 my @contract_cases = (
 	[ 'null output',      q{UPDATE fake.contract SET output = NULL} ],
