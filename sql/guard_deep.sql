@@ -153,6 +153,13 @@ ALTER SCHEMA dataproduct OWNER TO regress_gd_other;
 ALTER TABLE dataproduct.major_version DISABLE TRIGGER guard_catalog_changed;
 ALTER EXTENSION dataproduct DROP EVENT TRIGGER dataproduct_guard_sql_drop;
 ALTER EXTENSION dataproduct DROP FUNCTION dataproduct.publish(text, text, regclass[], text);
+-- its catalog and audit trail take no write grant, rename, rule or trigger
+GRANT INSERT ON dataproduct.event TO regress_gd_other;
+GRANT SELECT ON dataproduct.event TO regress_gd_other;
+REVOKE SELECT ON dataproduct.event FROM regress_gd_other;
+ALTER TABLE dataproduct.event RENAME TO event_old;
+ALTER TABLE dataproduct.major_version RENAME COLUMN status TO state;
+CREATE RULE hide AS ON INSERT TO dataproduct.event DO INSTEAD NOTHING;
 -- privileges on the extension's objects stay the administrator's
 REVOKE EXECUTE ON FUNCTION dataproduct.next_version(text, regclass[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION dataproduct.next_version(text, regclass[]) TO PUBLIC;

@@ -146,6 +146,20 @@ CREATE VIEW lc.report AS SELECT count(*) AS orders FROM billing_v1.orders;
 SELECT dataproduct.retire('billing', 1, force => true);
 \echo :LAST_ERROR_SQLSTATE
 DROP VIEW lc.report;
+-- nor what uses the row type of a view: a column, a function, a type
+CREATE TABLE lc.kept (id int, row billing_v1.orders);
+CREATE FUNCTION lc.uses(billing_v1.orders) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE lc.pair AS (o billing_v1.orders);
+SELECT dataproduct.retire('billing', 1, force => true);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE lc.kept;
+DROP FUNCTION lc.uses(billing_v1.orders);
+DROP TYPE lc.pair;
+-- a deprecation message is a line of plain text of at most 1000 characters
+SELECT dataproduct.deprecate('billing', 1, message => repeat('x', 1001));
+SELECT dataproduct.deprecate('billing', 1, message => E'use v2\x1b[31m');
+SELECT dataproduct.deprecate('billing', 1, message => E'use\nv2');
+SELECT message FROM dataproduct.major_version WHERE product = 'billing' AND major = 1;
 -- the guard still refuses to drop a deprecated major's schema
 SET ROLE regress_dp_owner;
 DROP SCHEMA billing_v1 CASCADE;
