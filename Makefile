@@ -6,6 +6,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = dataproduct
 OBJS = \
 	src/access.o \
+	src/attach.o \
 	src/audit.o \
 	src/catalog.o \
 	src/compat.o \
@@ -17,7 +18,9 @@ OBJS = \
 	src/guard_deps.o \
 	src/impact.o \
 	src/lifecycle.o \
+	src/odcs.o \
 	src/publish.o \
+	src/quality.o \
 	src/registry.o \
 	src/remote.o \
 	src/semver.o \
@@ -25,9 +28,9 @@ OBJS = \
 	src/usage.o
 PGFILEDESC = "dataproduct - semantically versioned data products"
 
-DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql $(EXTENSION)--0.3.0--0.4.0.sql
+DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql $(EXTENSION)--0.3.0--0.4.0.sql $(EXTENSION)--0.4.0--0.5.0.sql
 
-REGRESS = setup domain semver publish compat plans security guard guard_deep access sharing upgrade hostile lifecycle impact audit teardown
+REGRESS = setup domain semver publish compat plans security guard guard_deep access sharing upgrade hostile lifecycle impact audit odcs contract_first quality teardown
 
 ISOLATION = concurrent_publish guard_sessions guard_snapshots access_registry lifecycle
 ISOLATION_OPTS = --inputdir=test

@@ -47,6 +47,8 @@ _PG_init(void)
 							 NULL,
 							 NULL);
 	dp_usage_init();
+	dp_odcs_init();
+	dp_quality_init();
 	MarkGUCPrefixReserved("dataproduct");
 	CacheRegisterRelcacheCallback(dp_guard_relcache_callback, (Datum) 0);
 }

@@ -23,6 +23,7 @@
 #include "nodes/pg_list.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 #include "utils/relcache.h"
 #include "utils/tuplestore.h"
 
@@ -296,5 +297,16 @@ extern TimestampTz dp_usage_complete_since(void);
 /* impact.c */
 extern char *dp_impact_summary(const char *product, int32 major,
 							   List *changes);
+
+/* attach.c */
+extern Jsonb *dp_merge_attached(Jsonb *generated, const char *product,
+								 int32 major);
+
+/* odcs.c */
+extern Jsonb *dp_contract_document(const char *product, const char *version);
+extern void dp_odcs_init(void);
+
+/* quality.c */
+extern void dp_quality_init(void);
 
 #endif							/* DATAPRODUCT_H */

@@ -23,6 +23,8 @@ PACKAGES=(
 	libipc-run-perl          # IPC::Run, needed by PostgreSQL::Test::Utils
 	util-linux               # runuser
 	tar
+	python3                  # runs test/odcs/validate.py (006_odcs.pl)
+	python3-jsonschema       # validates exported contracts against the ODCS JSON Schema
 )
 
 missing=()
