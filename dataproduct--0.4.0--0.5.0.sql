@@ -17,7 +17,8 @@
 CREATE TABLE dataproduct.contract_attachment (
     product     text NOT NULL,
     major       integer NOT NULL,
-    document    jsonb NOT NULL,
+    document    jsonb NOT NULL
+                CHECK (pg_catalog.jsonb_typeof(document) OPERATOR(pg_catalog.=) 'object'),
     attached_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     attached_by name NOT NULL,
     PRIMARY KEY (product, major),

@@ -38,6 +38,9 @@ PG_FUNCTION_INFO_V1(dp_verify_contract_outputs);
 PG_FUNCTION_INFO_V1(dp_attach_contract);
 
 /* One property of a schema object of the document */
+/* more outputs than any release has: a broken document, not a contract */
+#define MAX_DOCUMENT_OBJECTS 1000
+
 typedef struct DocProperty
 {
 	char	   *name;
@@ -227,12 +230,18 @@ document_objects(Jsonb *contract)
 				 errmsg("contract has no \"schema\" array"),
 				 errdetail("An ODCS document lists the outputs it describes as objects of its \"schema\" array.")));
 	n = JsonContainerSize(schema.val.binary.data);
+	if (n > MAX_DOCUMENT_OBJECTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("contract describes %d schema objects, more than %d",
+						n, MAX_DOCUMENT_OBJECTS)));
 	for (int i = 0; i < n; i++)
 	{
 		JsonbValue *elem = getIthJsonbValueFromContainer(schema.val.binary.data, i);
 		DocObject  *object = document_object(elem, i + 1);
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc, objects)
 			if (strcmp(((DocObject *) lfirst(lc))->name, object->name) == 0)
 				ereport(ERROR,
@@ -275,11 +284,17 @@ document_object(JsonbValue *elem, int position)
 				 errmsg("\"properties\" of schema object \"%s\" is not an array",
 						object->name)));
 	n = JsonContainerSize(properties.val.binary.data);
+	if (n > MaxHeapAttributeNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("schema object \"%s\" of the contract has %d properties, more than %d",
+						object->name, n, MaxHeapAttributeNumber)));
 	for (int i = 0; i < n; i++)
 	{
 		DocProperty *property;
 		ListCell   *lc;
 
+		CHECK_FOR_INTERRUPTS();
 		property = document_property(getIthJsonbValueFromContainer(properties.val.binary.data, i),
 									 object->name, i + 1);
 		foreach(lc, object->properties)
@@ -373,6 +388,7 @@ compare_document(List *objects, List *outputs)
 		DocObject  *object = lfirst(lc);
 		DpOutput   *output = NULL;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc2, outputs)
 			if (strcmp(((DpOutput *) lfirst(lc2))->name, object->name) == 0)
 				output = lfirst(lc2);
@@ -388,6 +404,7 @@ compare_document(List *objects, List *outputs)
 		DpOutput   *output = lfirst(lc2);
 		bool		mentioned = false;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc, objects)
 			mentioned |= strcmp(((DocObject *) lfirst(lc))->name, output->name) == 0;
 		if (!mentioned)
@@ -414,6 +431,7 @@ compare_columns(List **mismatches, DocObject *object, DpOutput *output)
 		DpColumn   *column = NULL;
 		char	   *detail;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc2, output->columns)
 			if (strcmp(((DpColumn *) lfirst(lc2))->name, property->name) == 0)
 				column = lfirst(lc2);
@@ -439,6 +457,7 @@ compare_columns(List **mismatches, DocObject *object, DpOutput *output)
 		DpColumn   *column = lfirst(lc2);
 		bool		mentioned = false;
 
+		CHECK_FOR_INTERRUPTS();
 		foreach(lc, object->properties)
 			mentioned |= strcmp(((DocProperty *) lfirst(lc))->name, column->name) == 0;
 		if (!mentioned)

@@ -269,9 +269,11 @@ rules_of(DpProduct *product, int32 major)
 							"  AND pg_catalog.jsonb_typeof(v -> 1) OPERATOR(pg_catalog.=) 'number'"
 							"  THEN (v ->> 1)::pg_catalog.numeric END,"
 							" CASE pg_catalog.jsonb_typeof(q #> '{arguments,validValues}') WHEN 'array'"
-							"  THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(q #> '{arguments,validValues}')) END,"
+							"  THEN ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements_text(q #> '{arguments,validValues}') e"
+							"   WHERE e IS NOT NULL) END,"
 							" CASE pg_catalog.jsonb_typeof(q #> '{arguments,missingValues}') WHEN 'array'"
-							"  THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(q #> '{arguments,missingValues}')) END,"
+							"  THEN ARRAY(SELECT e FROM pg_catalog.jsonb_array_elements_text(q #> '{arguments,missingValues}') e"
+							"   WHERE e IS NOT NULL) END,"
 							" q #>> '{arguments,pattern}'"
 							" FROM named"
 							" WINDOW w AS (PARTITION BY object, property, name ORDER BY opos, ppos, qpos)"
@@ -408,19 +410,21 @@ run_rule(DpMajor *major, QualityRule *rule)
 	{
 		rule->actual = measure(major, rule);
 		rule->passed = rule->actual != NULL && compare(rule, rule->actual);
-		/* a timeout that fired just now is the rule's */
+		/* stop the timer, keeping whether it fired: then that is the rule's */
+		disable_timeout(STATEMENT_TIMEOUT, true);
 		CHECK_FOR_INTERRUPTS();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
-		XactReadOnly = read_only;
 		disarm_timer(&timer);
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		/* after the rollback, which restores what the rule set */
+		XactReadOnly = read_only;
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
 		/* a cancel, or a statement timeout that ends first, cancels all */
@@ -433,9 +437,9 @@ run_rule(DpMajor *major, QualityRule *rule)
 		return;
 	}
 	PG_END_TRY();
-	XactReadOnly = read_only;
 	disarm_timer(&timer);
 	RollbackAndReleaseCurrentSubTransaction();
+	XactReadOnly = read_only;
 	MemoryContextSwitchTo(cxt);
 	CurrentResourceOwner = owner;
 }
