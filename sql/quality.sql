@@ -207,6 +207,18 @@ UPDATE dataproduct.contract_attachment SET document = '{}'
 SELECT * FROM dataproduct.check_quality('shop', 1);
 SELECT count(*) FROM dataproduct.quality WHERE product = 'shop';
 
+-- a domain owned by a superuser: its sql rules are not run, library ones are
+SELECT dataproduct.create_domain('qa_admin', CURRENT_USER::regrole);
+SELECT dataproduct.create_product('qa_admin_shop', 'qa_admin');
+SELECT dataproduct.publish('qa_admin_shop', '1.0.0', '{qa.orders}');
+INSERT INTO dataproduct.contract_attachment (product, major, document, attached_by)
+VALUES ('qa_admin_shop', 1, '{"schema": [{"name": "orders", "quality": [
+          {"type": "sql", "query": "SELECT pg_catalog.length(pg_catalog.pg_read_file(''postgresql.conf''))", "mustBeGreaterThan": 0},
+          {"metric": "rowCount", "mustBeGreaterThan": 0}]}]}', CURRENT_USER);
+SELECT object, rule, actual, passed FROM dataproduct.check_quality('qa_admin_shop', 1);
+DELETE FROM dataproduct.contract_attachment WHERE product = 'qa_admin_shop';
+SELECT dataproduct.retire('qa_admin_shop', 1, force => true);
+
 -- clean up
 RESET dataproduct.quality_timeout;
 DELETE FROM dataproduct.contract_attachment WHERE product = 'shop';

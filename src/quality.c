@@ -320,7 +320,8 @@ rule_from_row(DpRows *rows, uint64 row)
 /*
  * Why a rule is not checked, or NULL if it is: a type the database does not
  * run, an unknown metric or unit, a missing or unusable operator, an object
- * that is not an output of the major version.
+ * that is not an output of the major version, a sql rule that would run
+ * with a superuser's privileges.
  */
 static const char *
 rule_problem(DpMajor *major, QualityRule *rule)
@@ -338,6 +339,9 @@ rule_problem(DpMajor *major, QualityRule *rule)
 	if (!output)
 		return psprintf("\"%s\" is not an output of major version %d",
 						rule->object, major->latest.major);
+	/* the sandbox of a sql rule is its owner's privileges: not a superuser's */
+	if (strcmp(rule->type, "sql") == 0 && superuser_arg(major->product->owner))
+		return "sql rules are not run for a domain whose owner is a superuser";
 	if (strcmp(rule->type, "sql") == 0)
 		return rule->query == NULL ? "the rule has no query" :
 			operator_problem(rule);
