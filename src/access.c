@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(dp_grant_access);
 PG_FUNCTION_INFO_V1(dp_revoke_access);
@@ -382,7 +383,7 @@ dp_apply_access(DpMajor *major)
 {
 	Oid			argtypes[2] = {TEXTOID, INT4OID};
 	Datum		values[2];
-	DpRows	   *rows;
+	ListCell   *lc;
 
 	/* a library newer than the installed extension script has no table */
 	if (!OidIsValid(get_relname_relid("access", dp_extension_schema())))
@@ -398,14 +399,37 @@ dp_apply_access(DpMajor *major)
 							" AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles r"
 							"  WHERE r.oid OPERATOR(pg_catalog.=) a.grantee::pg_catalog.oid)",
 							2, argtypes, values, NULL);
+	foreach(lc, dp_major_grantees(major->product->name, major->latest.major))
+		change_privileges(major, lfirst_oid(lc), true);
+}
+
+/*
+ * The roles grant_access() let read a major version, those that still
+ * exist; none on a catalog from before sharing, which has no access table.
+ */
+List *
+dp_major_grantees(const char *product, int32 major)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(product), Int32GetDatum(major)};
+	DpRows	   *rows;
+	List	   *grantees = NIL;
+
+	if (!OidIsValid(get_relname_relid("access", dp_extension_schema())))
+		return NIL;
 	rows = dp_catalog_query(DP_READ_LATEST,
 							"SELECT grantee::pg_catalog.oid FROM dataproduct.access"
 							" WHERE product OPERATOR(pg_catalog.=) $1"
 							" AND major OPERATOR(pg_catalog.=) $2",
 							2, argtypes, values, NULL);
 	for (uint64 i = 0; i < rows->count; i++)
-		change_privileges(major, DatumGetObjectId(dp_rows_datum(rows, i, 1)),
-						  true);
+	{
+		Oid			role = DatumGetObjectId(dp_rows_datum(rows, i, 1));
+
+		if (SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+			grantees = lappend_oid(grantees, role);
+	}
+	return grantees;
 }
 
 /*

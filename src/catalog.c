@@ -242,6 +242,22 @@ dp_names_array(List *names)
 										   false, TYPALIGN_CHAR));
 }
 
+/*
+ * A text[] of a list of strings.
+ */
+Datum
+dp_text_array(List *strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(strings), 1));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, strings)
+		elems[i++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
 Datum
 dp_name_datum(const char *str)
 {

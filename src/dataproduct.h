@@ -154,6 +154,7 @@ extern Tuplestorestate *dp_materialized_result(FunctionCallInfo fcinfo,
 /* access.c */
 extern void dp_check_acts_for_domain(DpProduct *product, const char *action);
 extern void dp_apply_access(DpMajor *major);
+extern List *dp_major_grantees(const char *product, int32 major);
 extern bool dp_may_read_major(Oid role, DpMajor *major);
 extern char *dp_role_name(Oid role);
 extern DpMajor *dp_major_for_owner(DpProduct *product, int32 major,
@@ -227,6 +228,7 @@ extern Oid	dp_catalog_owner(void);
 extern Datum dp_text_or_null(const char *str, char *null);
 extern Datum dp_name_datum(const char *str);
 extern Datum dp_names_array(List *names);
+extern Datum dp_text_array(List *strings);
 extern DpMajor *dp_get_live_major(DpProduct *product, int32 major);
 extern void dp_lock_major(const char *product, int32 major, bool exclusive);
 extern void dp_lock_product(const char *product);

@@ -298,28 +298,9 @@ dp_check_view_readable(DpReachedView *reached, int elevel, bool check_rls,
 static List *
 version_readers(DpReachedView *reached, Oid owner)
 {
-	Oid			argtypes[2] = {TEXTOID, INT4OID};
-	Datum		values[2];
-	DpRows	   *rows;
-	List	   *readers = list_make1_oid(owner);
-
-	if (!OidIsValid(get_relname_relid("access", dp_guard_extension_schema())))
-		return readers;			/* a 0.1.0 catalog: no access yet */
-	values[0] = CStringGetTextDatum(reached->vs->product);
-	values[1] = Int32GetDatum(reached->vs->major);
-	rows = dp_catalog_query(DP_READ_LATEST,
-							"SELECT grantee::pg_catalog.oid FROM dataproduct.access"
-							" WHERE product OPERATOR(pg_catalog.=) $1"
-							" AND major OPERATOR(pg_catalog.=) $2",
-							2, argtypes, values, NULL);
-	for (uint64 i = 0; i < rows->count; i++)
-	{
-		Oid			role = DatumGetObjectId(dp_rows_datum(rows, i, 1));
-
-		if (SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
-			readers = list_append_unique_oid(readers, role);
-	}
-	return readers;
+	return list_concat_unique_oid(list_make1_oid(owner),
+								  dp_major_grantees(reached->vs->product,
+													reached->vs->major));
 }
 
 /*

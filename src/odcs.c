@@ -88,7 +88,6 @@ static char *contract_id(ExportRelease *release);
 static char *server_host(void);
 static Jsonb *build_document(ExportRelease *release);
 static Datum int_array(List *ints);
-static Datum text_array(List *strings);
 
 /*
  * The settings of the document's server entry, from _PG_init().
@@ -503,7 +502,7 @@ build_document(ExportRelease *release)
 	values[3] = Int32GetDatum(contract_port > 0 ? contract_port : PostPortNumber);
 	values[4] = dp_names_array(columns->outputs);
 	values[5] = int_array(columns->positions);
-	values[6] = text_array(columns->logical_types);
+	values[6] = dp_text_array(columns->logical_types);
 	values[7] = int_array(columns->key_positions);
 
 	rows = dp_catalog_query(DP_READ_LATEST,
@@ -619,18 +618,4 @@ int_array(List *ints)
 		elems[i++] = Int32GetDatum(lfirst_int(lc));
 	return PointerGetDatum(construct_array(elems, i, INT4OID, sizeof(int32),
 										   true, TYPALIGN_INT));
-}
-
-/* A text[] of a list of strings */
-static Datum
-text_array(List *strings)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(strings), 1));
-	int			i = 0;
-	ListCell   *lc;
-
-	foreach(lc, strings)
-		elems[i++] = CStringGetTextDatum(lfirst(lc));
-	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false,
-										   TYPALIGN_INT));
 }
